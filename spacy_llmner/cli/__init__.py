@@ -1,1 +1,28 @@
-"""cli."""
+"""Command line: ``python -m spacy_llmner COMMAND`` (also the ``spacy-llmner`` script).
+
+Commands live in one module per area; importing them registers them on the shared app.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._app import app
+
+# Areas whose modules define commands. A module missing here means that area has no CLI yet.
+_COMMAND_MODULES = ("data", "train", "evaluate", "anonymize")
+
+for _name in _COMMAND_MODULES:
+    try:
+        importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as err:  # pragma: no cover - only while an area is absent
+        if err.name != f"{__name__}.{_name}":
+            raise
+
+
+def main() -> None:
+    """Entry point for ``python -m spacy_llmner`` and the ``spacy-llmner`` script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,3 @@
+from spacy_llmner.cli import main
+
+main()
