@@ -1,0 +1,348 @@
+"""The fast constrained decoder: speculative copy over batched rows with a shared-prefix cache.
+
+The rest of the source is a near-perfect draft. Each forward pass feeds, per row, the pending
+token plus up to ``max_draft`` draft tokens; the model's greedy choice (over the tokens the
+constraint allows) is checked position by position, the draft accepted up to the first
+disagreement, and the disagreeing choice becomes the next pending token. Rejected draft slots are
+masked, never cropped, so rows advance independently in one shared cache. The fixed prompt
+prefix is prefilled once and shared by every row; finished rows take the next document; logits
+are computed only for allowed ids. Output is identical to ``decode_reference``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .automaton import Automaton, Constraint, State
+from .result import DecodeResult, Tracker
+from .vocab import Vocab
+
+_NEG = float("-inf")
+
+
+@dataclass
+class _Row:
+    doc: int
+    auto: Automaton
+    tracker: Tracker
+    doc_ids: list[int]
+    pending: int | None = None
+    prefilled: bool = False
+    n_pos: int = 0  # logical sequence length held in the cache for this row
+    n_forward: int = 0
+
+
+@dataclass
+class DecodeStats:
+    """Counters for benchmarks: forward passes, tokens, rows per pass."""
+
+    forward_passes: int = 0
+    output_tokens: int = 0
+    row_slots: int = 0
+    per_doc_passes: list[int] = field(default_factory=list)
+
+
+def _draft(
+    row: _Row, st: State, vocab: Vocab, tokenizer: Any, k: int
+) -> tuple[list[int], list[State]]:
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
+
+    What is forced (the rest of a tag whose label is known, then the source) is tokenized the way
+    the tokenizer would (which is how the model was trained to copy); whatever the tokenizer's
+    split cannot follow falls back to the longest vocabulary match along the forced bytes.
+    """
+    auto = row.auto
+    forced = b""
+    if st.tag:
+        cands = [t for t, _, _ in auto.tag_candidates(st) if t.startswith(st.tag)]
+        if len(cands) != 1:
+            return [], []
+        forced = cands[0][len(st.tag) :]
+    window = 8 * k
+    tail = auto.c.target[st.pos : st.pos + window]
+    at_end = st.pos + window >= auto.n
+    forced += tail
+    ids: list[int] = []
+    states: list[State] = []
+    if tokenizer is not None and not vocab.lead:
+        try:
+            text = forced.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text:
+            enc = tokenizer.encode(text, add_special_tokens=False)
+            s = st
+            limit = len(enc) if at_end else max(len(enc) - 1, 0)  # last token may be cut short
+            for tid in enc[: min(limit, k)]:
+                data = vocab.pieces[tid] if tid < len(vocab.pieces) else None
+                s2 = auto.advance(s, data) if data else None
+                if s2 is None:
+                    break
+                ids.append(tid)
+                states.append(s2)
+                s = s2
+    if not ids:  # longest match along the forced bytes
+        s, i = st, 0
+        while len(ids) < k and i < len(forced):
+            node, best, j, s_walk, best_state = 0, None, i, s, None
+            while j < len(forced):
+                node = vocab.trie.children[node].get(forced[j], -1)
+                if node < 0:
+                    break
+                s_walk = auto.step(s_walk, forced[j])
+                if s_walk is None:
+                    break
+                j += 1
+                if node in vocab.trie.tokens:
+                    best, best_state, best_j = vocab.trie.tokens[node][0], s_walk, j
+            if best is None or best_state is None:
+                break
+            if not at_end and best_j >= len(forced):
+                break  # may be the prefix of a longer token beyond the window
+            ids.append(best)
+            states.append(best_state)
+            s, i = best_state, best_j
+    if states and auto.can_end(states[-1]) and len(ids) < k and vocab.eos_ids:
+        ids.append(vocab.eos_ids[0])
+        states.append(states[-1])
+    elif not ids and auto.can_end(st) and vocab.eos_ids:
+        ids.append(vocab.eos_ids[0])
+        states.append(st)
+    return ids, states
+
+
+class FastDecoder:
+    """Holds the model's decoder, output rows and the prefix caches (one per distinct prefix)."""
+
+    def __init__(self, model: Any, vocab: Vocab, tokenizer: Any = None) -> None:
+        self.model = model
+        self.decoder = model.get_decoder()
+        head = model.get_output_embeddings()
+        self.weight = head.weight
+        self.bias = getattr(head, "bias", None)
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.device = self.weight.device
+        self._prefix: dict[tuple[int, ...], Any] = {}
+        self.stats = DecodeStats()
+
+    # --- cache helpers -------------------------------------------------------------------
+    @torch.inference_mode()
+    def _prefix_kv(self, prefix_ids: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        key = tuple(prefix_ids)
+        if key not in self._prefix:
+            self._prefix.clear()  # one prefix per task; don't hoard memory
+            out = self.decoder(
+                input_ids=torch.tensor([prefix_ids], device=self.device), use_cache=True
+            )
+            self.stats.forward_passes += 1
+            self._prefix[key] = [(lay.keys, lay.values) for lay in out.past_key_values.layers]
+        return self._prefix[key]
+
+    @staticmethod
+    def _new_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], batch: int) -> Any:
+        from transformers import DynamicCache
+
+        cache = DynamicCache()
+        for i, (k, v) in enumerate(prefix):
+            cache.update(k.expand(batch, -1, -1, -1).clone(), v.expand(batch, -1, -1, -1).clone(), i)
+        return cache
+
+    @staticmethod
+    def _compact(cache: Any, mask: torch.Tensor) -> torch.Tensor:
+        """Drop masked slots (rejected drafts, finished rows); rows keep their order."""
+        keep = mask.bool()
+        counts = keep.sum(1)
+        new_len = int(counts.max())
+        # Stable order of kept slots first, then the masked ones (which stay masked).
+        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :new_len]
+        for lay in cache.layers:
+            idx = order[:, None, :, None].expand(-1, lay.keys.shape[1], -1, lay.keys.shape[3])
+            lay.keys = torch.gather(lay.keys, 2, idx)
+            lay.values = torch.gather(lay.values, 2, idx)
+        return torch.gather(mask, 1, order)
+
+    # --- decoding ------------------------------------------------------------------------
+    def decode(
+        self,
+        prefix_ids: list[int],
+        doc_ids: list[list[int]],
+        constraints: list[Constraint],
+        batch_size: int = 16,
+        max_draft: int = 8,
+    ) -> list[DecodeResult]:
+        results: list[DecodeResult | None] = [None] * len(doc_ids)
+        todo = list(range(len(doc_ids)))
+        # Similar lengths together keep padding small; results go back in input order.
+        todo.sort(key=lambda i: len(doc_ids[i]) + len(constraints[i].target), reverse=True)
+        while todo:
+            try:
+                self._run(prefix_ids, doc_ids, constraints, todo, results, batch_size, max_draft)
+                todo = []
+            except torch.OutOfMemoryError:
+                if batch_size == 1:
+                    raise
+                batch_size = max(1, batch_size // 2)  # back off instead of failing
+                todo = [i for i in todo if results[i] is None]
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+        return [r for r in results if r is not None]
+
+    @torch.inference_mode()
+    def _run(
+        self,
+        prefix_ids: list[int],
+        doc_ids: list[list[int]],
+        constraints: list[Constraint],
+        todo: list[int],
+        results: list[DecodeResult | None],
+        batch_size: int,
+        max_draft: int,
+    ) -> None:
+        prefix = self._prefix_kv(prefix_ids)
+        p_len = len(prefix_ids)
+        queue = [i for i in todo if results[i] is None]
+        n_rows = min(batch_size, len(queue))
+        rows: list[_Row | None] = []
+        for _ in range(n_rows):
+            d = queue.pop(0)
+            auto = Automaton(constraints[d])
+            rows.append(_Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len))
+        cache = self._new_cache(prefix, n_rows)
+        mask = torch.ones(n_rows, p_len, dtype=torch.long, device=self.device)
+        while any(r is not None for r in rows):
+            chunks: list[list[int]] = []
+            drafts: list[tuple[int, list[int], list[State]]] = []
+            for r in rows:
+                if r is None:
+                    chunks.append([])
+                    drafts.append((0, [], []))
+                    continue
+                st = r.tracker.state
+                if not r.prefilled:
+                    head = list(r.doc_ids)
+                else:
+                    head = [r.pending] if r.pending is not None else []
+                ids, states = _draft(r, st, self.vocab, self.tokenizer, max_draft)
+                chunks.append(head + ids)
+                drafts.append((len(head) - 1, ids, states))
+            width = max(len(c) for c in chunks)
+            inp = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
+            new_mask = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
+            pos = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
+            for b, (r, c) in enumerate(zip(rows, chunks)):
+                if r is None or not c:
+                    continue
+                inp[b, : len(c)] = torch.tensor(c, device=self.device)
+                new_mask[b, : len(c)] = 1
+                pos[b, :] = torch.arange(r.n_pos, r.n_pos + width, device=self.device)
+            mask = torch.cat([mask, new_mask], dim=1)
+            base = mask.shape[1] - width
+            hidden = self.decoder(
+                input_ids=inp,
+                attention_mask=mask,
+                position_ids=pos,
+                past_key_values=cache,
+                use_cache=True,
+            ).last_hidden_state
+            self.stats.forward_passes += 1
+            self.stats.row_slots += sum(1 for r in rows if r is not None)
+            # Allowed ids at every position we may need to verify, scored in one matmul.
+            asks: list[tuple[int, int, list[int]]] = []  # (row, position in chunk, allowed ids)
+            for b, r in enumerate(rows):
+                if r is None:
+                    continue
+                start, ids, states = drafts[b]
+                st = r.tracker.state
+                for j in range(len(ids) + 1):
+                    s = st if j == 0 else states[j - 1]
+                    allowed = sorted({tid for tid, _ in r.auto.allowed(s, self.vocab.trie)})
+                    if r.auto.can_end(s):
+                        allowed = sorted(set(allowed) | set(self.vocab.eos_ids))
+                    asks.append((b, start + j, allowed))
+                    if j < len(ids) and ids[j] in self.vocab.eos_ids:
+                        break
+            union = sorted({t for _, _, a in asks for t in a})
+            col = {t: i for i, t in enumerate(union)}
+            if union:
+                h = hidden[[a[0] for a in asks], [a[1] for a in asks]]
+                w = self.weight[torch.tensor(union, device=self.device)]
+                logits = (h @ w.T).float()
+                if self.bias is not None:
+                    logits = logits + self.bias[torch.tensor(union, device=self.device)].float()
+                allowed_mask = torch.full_like(logits, _NEG)
+                for n, (_, _, a) in enumerate(asks):
+                    allowed_mask[n, [col[t] for t in a]] = 0.0
+                masked = logits + allowed_mask
+                best = masked.argmax(dim=1).tolist()
+                logp = torch.log_softmax(masked, dim=1)
+            n = 0
+            for b, r in enumerate(rows):
+                if r is None:
+                    continue
+                start, ids, states = drafts[b]
+                r.n_forward += 1
+                accepted = 0
+                finished = False
+                r.pending = None
+                n_asks = sum(1 for a in asks if a[0] == b)
+                for j in range(n_asks):
+                    _, _, allowed = asks[n + j]
+                    if not allowed:
+                        r.tracker.force_finish()
+                        finished = True
+                        break
+                    choice = union[best[n + j]]
+                    lp = float(logp[n + j, best[n + j]])
+                    if choice in self.vocab.eos_ids and r.auto.can_end(r.tracker.state):
+                        finished = True
+                        if j < len(ids) and ids[j] == choice:
+                            accepted += 1
+                        break
+                    r.tracker.feed(choice, self.vocab.pieces[choice] or b"", lp)
+                    if j < len(ids) and ids[j] == choice:
+                        accepted += 1
+                        continue
+                    r.pending = choice
+                    break
+                n += n_asks
+                # Slots of rejected draft tokens stay in the cache but are masked out for good.
+                head_len = len(chunks[b]) - len(ids)
+                valid = head_len + accepted
+                mask[b, base + valid : base + len(chunks[b])] = 0
+                r.n_pos += valid
+                r.prefilled = True
+                if finished:
+                    results[r.doc] = r.tracker.result(self.vocab.lead, r.n_forward)
+                    self.stats.output_tokens += len(r.tracker.token_ids)
+                    self.stats.per_doc_passes.append(r.n_forward)
+                    mask[b, p_len:] = 0  # free the row's slots; keep the shared prefix
+                    if queue:
+                        d = queue.pop(0)
+                        auto = Automaton(constraints[d])
+                        rows[b] = _Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len)
+                    else:
+                        rows[b] = None
+            # Keep memory bounded: squeeze out masked slots once they dominate the cache.
+            if mask.shape[1] > 2 * int(mask.sum(1).max()) + 64:
+                mask = self._compact(cache, mask)
+
+
+def decode_batch(
+    model: Any,
+    prefix_ids: list[int],
+    doc_ids: list[list[int]],
+    constraints: list[Constraint],
+    vocab: Vocab,
+    *,
+    tokenizer: Any = None,
+    batch_size: int = 16,
+    max_draft: int = 8,
+    decoder: FastDecoder | None = None,
+) -> list[DecodeResult]:
+    """Functional entry point; pass a ``FastDecoder`` to reuse its prefix cache across calls."""
+    dec = decoder or FastDecoder(model, vocab, tokenizer)
+    return dec.decode(prefix_ids, doc_ids, constraints, batch_size, max_draft)

@@ -1,0 +1,294 @@
+"""``spacy_llmner.HF.v1``: a Hugging Face causal LM (+ optional peft adapter) as a spacy-llm model.
+
+Implements spacy-llm's model protocol: ``__call__(Iterable[Iterable[prompt]]) ->
+Iterable[Iterable[str]]``, ``context_length`` and ``to_disk/from_disk`` (+ bytes). Weights load
+on first call or ``from_disk``, never at config resolution. Decoding is copy-constrained by
+default, so each answer is the source plus tags by construction.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import srsly
+
+from ..decoding import Constraint, Vocab, decode_batch, decode_reference
+from ..errors import Errors, LLMNERError
+from ..prompting import ChatFrame, XMLPrompt, chat_frame, encode_segments, eos_ids
+from ..prompting.prompt import TaggedResponse
+from ..tagging import escape
+from .loading import (
+    ADAPTER_META,
+    check_adapter_dir,
+    load_model,
+    load_tokenizer,
+    pick_device_dtype,
+)
+
+DECODING_MODES = ("constrained", "reference", "free")
+DEFAULT_CONTEXT_LENGTH = 4096
+# Local bases up to this size are copied into the pipeline dir, so it works on another machine.
+EMBED_BASE_MAX_MB = 512
+
+
+class HFModel:
+    """A causal LM that answers XMLPrompts with tagged text (see module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        adapter: str | None = None,
+        *,
+        decoding: str = "constrained",
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int = 16,
+        max_draft: int = 8,
+        context_length: int | None = None,
+        merge_adapter: bool = True,
+        trust_remote_code: bool = False,
+        embed_base_max_mb: int = EMBED_BASE_MAX_MB,
+    ) -> None:
+        if decoding not in DECODING_MODES:
+            raise LLMNERError(Errors.E005.format(mode=decoding))
+        for arg, value in (("batch_size", batch_size), ("max_draft", max_draft)):
+            if not isinstance(value, int) or value < 1:
+                raise LLMNERError(Errors.E011.format(name=arg, value=value, hint="Use an int >= 1."))
+        self.name = str(name)
+        self.adapter = str(adapter) if adapter else None
+        self.decoding = decoding
+        self.device_arg, self.dtype_arg = device, dtype
+        self.batch_size, self.max_draft = batch_size, max_draft
+        self._context_length = context_length
+        self.merge_adapter = merge_adapter
+        self.trust_remote_code = trust_remote_code
+        self.embed_base_max_mb = embed_base_max_mb
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._vocab: Vocab | None = None
+        self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], tuple[ChatFrame, list[int]]] = {}
+        self._adapter_meta: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        if self.adapter:
+            self._adapter_meta = check_adapter_dir(Path(self.adapter))
+
+    # --- loading -------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load tokenizer and weights (idempotent)."""
+        if self.loaded:
+            return
+        device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
+        self._tokenizer = load_tokenizer(self.name, self.trust_remote_code)
+        self._model = load_model(
+            self.name, self.adapter, device, dtype, self.trust_remote_code, self.merge_adapter
+        )
+
+    @property
+    def tokenizer(self) -> Any:
+        self.load()
+        return self._tokenizer
+
+    @property
+    def hf_model(self) -> Any:
+        self.load()
+        return self._model
+
+    @property
+    def context_length(self) -> int:
+        """From the user, else the model config; readable before weights load."""
+        if self._context_length:
+            return self._context_length
+        try:
+            from transformers import AutoConfig
+
+            cfg = AutoConfig.from_pretrained(self.name, trust_remote_code=self.trust_remote_code)
+            return int(getattr(cfg, "max_position_embeddings", DEFAULT_CONTEXT_LENGTH))
+        except Exception:  # noqa: BLE001 - before from_disk the name may not resolve yet
+            return DEFAULT_CONTEXT_LENGTH
+
+    def _frame(self, messages: Sequence[dict[str, str]]) -> tuple[ChatFrame, list[int]]:
+        key = tuple(tuple(sorted(m.items())) for m in messages)
+        if key not in self._frames:
+            frame = chat_frame(self.tokenizer, messages, self.name)
+            prefix_ids, _, _ = encode_segments(self.tokenizer, frame, "")
+            self._frames[key] = (frame, prefix_ids)
+        return self._frames[key]
+
+    def _get_vocab(self, frame: ChatFrame) -> Vocab:
+        if self._vocab is None:
+            self._vocab = Vocab.from_tokenizer(self.tokenizer, eos_ids(self.tokenizer, frame))
+        return self._vocab
+
+    def _check_labels(self, labels: Sequence[str]) -> None:
+        trained = self._adapter_meta.get("labels")
+        if trained:
+            unknown = [lab for lab in labels if lab not in trained]
+            if unknown:
+                raise LLMNERError(Errors.E010.format(unknown=unknown, trained=list(trained)))
+
+    # --- inference -----------------------------------------------------------------------
+    def __call__(self, prompts: Iterable[Iterable[XMLPrompt]]) -> Iterable[Iterable[str]]:
+        """Answer every prompt (all docs' shards batched together)."""
+        nested = [list(doc_prompts) for doc_prompts in prompts]
+        flat = [p for doc_prompts in nested for p in doc_prompts]
+        for p in flat:
+            if not isinstance(p, XMLPrompt):
+                raise LLMNERError(
+                    Errors.E011.format(
+                        name="prompt",
+                        value=type(p).__name__,
+                        hint="spacy_llmner.HF.v1 answers prompts of the task "
+                        "spacy_llmner.XMLNER.v1; use that task with this model.",
+                    )
+                )
+        if not self._lock.acquire(timeout=3600):  # pragma: no cover
+            raise LLMNERError(Errors.E013)
+        try:
+            answers = self._answer(flat) if flat else []
+        finally:
+            self._lock.release()
+        out: list[list[str]] = []
+        i = 0
+        for doc_prompts in nested:
+            out.append(cast(list[str], answers[i : i + len(doc_prompts)]))
+            i += len(doc_prompts)
+        return out
+
+    def _answer(self, prompts: list[XMLPrompt]) -> list[TaggedResponse]:
+        answers: list[TaggedResponse | None] = [None] * len(prompts)
+        groups: dict[int, list[int]] = {}
+        for i, p in enumerate(prompts):
+            groups.setdefault(id(self._frame(p.messages)[0]), []).append(i)
+        for idx in groups.values():
+            frame, prefix_ids = self._frame(prompts[idx[0]].messages)
+            self._check_labels(prompts[idx[0]].labels)
+            for i, ans in zip(idx, self._decode_group([prompts[i] for i in idx], frame, prefix_ids)):
+                answers[i] = ans
+        return cast(list[TaggedResponse], answers)
+
+    def _decode_group(
+        self, prompts: list[XMLPrompt], frame: ChatFrame, prefix_ids: list[int]
+    ) -> list[TaggedResponse]:
+        tok = self.tokenizer
+        doc_ids = [encode_segments(tok, frame, escape(p.source))[1] for p in prompts]
+        if self.decoding == "free":
+            from ..decoding.free import generate_free
+
+            texts = generate_free(self.hf_model, tok, prefix_ids, doc_ids, eos_ids(tok, frame), self.batch_size)
+            return [TaggedResponse(t) for t in texts]
+        vocab = self._get_vocab(frame)
+        constraints = [
+            Constraint.build(p.source, p.labels, p.token_spans, vocab.lead) for p in prompts
+        ]
+        if self.decoding == "reference":
+            results = [
+                decode_reference(self.hf_model, prefix_ids + d, c, vocab)
+                for d, c in zip(doc_ids, constraints)
+            ]
+        else:
+            results = decode_batch(
+                self.hf_model, prefix_ids, doc_ids, constraints, vocab,
+                batch_size=self.batch_size, max_draft=self.max_draft,
+            )
+        return [
+            TaggedResponse(r.tagged, r.spans, r.scores, p.source) for r, p in zip(results, prompts)
+        ]
+
+    # --- serialization -------------------------------------------------------------------
+    def _base_is_embeddable(self) -> bool:
+        path = Path(self.name)
+        if not path.is_dir():
+            return False
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        return size <= self.embed_base_max_mb * 1024 * 1024
+
+    def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
+        """Save the adapter and (small local) base inside the pipeline, plus a small cfg."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg: dict[str, Any] = {"name": self.name, "base": None, "adapter": None}
+        if self._base_is_embeddable() and (path / "base").resolve() != Path(self.name).resolve():
+            _copy_dir(Path(self.name), path / "base")
+            cfg["base"] = "base"
+        elif (path / "base").is_dir() and cfg["base"] is None and Path(self.name).resolve() == (path / "base").resolve():
+            cfg["base"] = "base"
+        if self.adapter:
+            if (path / "adapter").resolve() != Path(self.adapter).resolve():
+                _copy_dir(Path(self.adapter), path / "adapter")
+            cfg["adapter"] = "adapter"
+        srsly.write_json(path / "cfg.json", cfg)
+
+    def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> HFModel:
+        """Point at the saved base/adapter; weights still load lazily."""
+        path = Path(path)
+        cfg = srsly.read_json(path / "cfg.json")
+        if cfg.get("base"):
+            self.name = str(path / cfg["base"])
+        if cfg.get("adapter"):
+            self.adapter = str(path / cfg["adapter"])
+            self._adapter_meta = check_adapter_dir(Path(self.adapter))
+        self._model = self._tokenizer = self._vocab = None
+        self._frames = {}
+        return self
+
+    def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp, exclude=exclude)
+            files = {
+                str(f.relative_to(tmp)): f.read_bytes() for f in Path(tmp).rglob("*") if f.is_file()
+            }
+        return cast(bytes, srsly.msgpack_dumps(files))
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Sequence[str] = ()) -> HFModel:
+        # Weights must outlive this call, so they go to a directory owned by this object.
+        self._tmp = tempfile.mkdtemp(prefix="spacy_llmner_")
+        for rel, data in srsly.msgpack_loads(bytes_data).items():
+            target = Path(self._tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return self.from_disk(self._tmp, exclude=exclude)
+
+
+def _copy_dir(src: Path, dst: Path) -> None:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoint-*", "*.bin", "*.pt"))
+
+
+def make_hf_model(
+    name: str,
+    adapter: str | None = None,
+    decoding: str = "constrained",
+    device: str | None = None,
+    dtype: str | None = None,
+    batch_size: int = 16,
+    max_draft: int = 8,
+    context_length: int | None = None,
+    merge_adapter: bool = True,
+    trust_remote_code: bool = False,
+) -> HFModel:
+    """Registered as ``spacy_llmner.HF.v1``."""
+    return HFModel(
+        name,
+        adapter,
+        decoding=decoding,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_draft=max_draft,
+        context_length=context_length,
+        merge_adapter=merge_adapter,
+        trust_remote_code=trust_remote_code,
+    )
+
+
+__all__ = ["HFModel", "make_hf_model", "ADAPTER_META"]

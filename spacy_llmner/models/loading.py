@@ -1,0 +1,112 @@
+"""Safe loading of a base model, its tokenizer and an optional peft adapter.
+
+safetensors only (pickle checkpoints can execute code), ``trust_remote_code`` off unless the
+user turns it on, and coded errors for the mistakes users make: missing adapter files, an
+adapter for another base, a pickle-only checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import Errors, LLMNERError
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+def check_local_weights(path: Path) -> None:
+    """A local model dir must carry safetensors; refuse pickle-only checkpoints."""
+    if not path.is_dir():
+        return
+    if any(path.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in path.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+    if pickles:
+        raise LLMNERError(Errors.E007.format(path=path, files=", ".join(pickles)))
+
+
+def check_adapter_dir(path: Path) -> dict[str, Any]:
+    """Adapter files present? Returns the adapter's spacy_llmner metadata (may be empty)."""
+    if not path.is_dir():
+        raise LLMNERError(Errors.E008.format(path=path, missing="the directory itself"))
+    missing = [f for f in ADAPTER_FILES if not (path / f).exists()]
+    if missing:
+        if (path / "adapter_model.bin").exists() and "adapter_model.safetensors" in missing:
+            raise LLMNERError(Errors.E007.format(path=path, files="adapter_model.bin"))
+        raise LLMNERError(Errors.E008.format(path=path, missing=", ".join(missing)))
+    meta = path / ADAPTER_META
+    return json.loads(meta.read_text(encoding="utf8")) if meta.exists() else {}
+
+
+def pick_device_dtype(device: str | None, dtype: str | None) -> tuple[Any, Any]:
+    """CUDA + bf16 when present, else CPU + fp32; both overridable."""
+    import torch
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if dtype:
+        dt = getattr(torch, dtype, None)
+        if not isinstance(dt, torch.dtype):
+            raise LLMNERError(
+                Errors.E011.format(name="dtype", value=dtype, hint="Use e.g. 'float32' or 'bfloat16'.")
+            )
+    elif dev.type == "cuda":
+        dt = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    else:
+        dt = torch.float32
+    return dev, dt
+
+
+def load_tokenizer(name: str, trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+    except Exception as err:  # noqa: BLE001 - rewrap with the fix
+        raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(
+    name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, merge: bool
+) -> Any:
+    """Base (+ adapter, merged for inference when ``merge``) in eval mode on ``device``."""
+    from transformers import AutoModelForCausalLM
+
+    check_local_weights(Path(name))
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            name, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code
+        )
+    except LLMNERError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
+    if adapter:
+        model = attach_adapter(model, Path(adapter), name, merge)
+    return model.to(device).eval()
+
+
+def attach_adapter(model: Any, path: Path, base_name: str, merge: bool) -> Any:
+    from peft import PeftModel
+
+    check_adapter_dir(path)
+    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
+    try:
+        peft_model = PeftModel.from_pretrained(model, str(path), is_trainable=False)
+    except Exception as err:  # noqa: BLE001 - size mismatches, missing modules
+        raise LLMNERError(
+            Errors.E009.format(
+                path=path,
+                adapter_base=cfg.get("base_model_name_or_path"),
+                adapter_type=cfg.get("peft_type"),
+                base=base_name,
+                reason=f"{type(err).__name__}: {str(err)[:300]}",
+            )
+        ) from err
+    return peft_model.merge_and_unload() if merge else peft_model

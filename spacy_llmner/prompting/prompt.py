@@ -1,0 +1,59 @@
+"""The prompt object passed from the task to the model through spacy-llm.
+
+A ``str`` (the flattened conversation), so any spacy-llm model — a REST model, say — can take it,
+which then goes through the tolerant parser. It also carries what the constrained decoder needs:
+the fixed messages, the source text, the labels, and where tags may go (spaCy token spans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .template import Message, document_message, flatten
+
+
+class XMLPrompt(str):
+    """``str(prompt)`` is the whole conversation; attributes hold its structured parts."""
+
+    messages: tuple[Message, ...]
+    source: str
+    labels: tuple[str, ...]
+    token_spans: tuple[tuple[int, int], ...]
+
+    def __new__(
+        cls,
+        messages: Sequence[Message],
+        source: str,
+        labels: Sequence[str],
+        token_spans: Sequence[tuple[int, int]],
+    ) -> XMLPrompt:
+        obj = super().__new__(cls, flatten([*messages, document_message(source)]))
+        obj.messages = tuple(messages)
+        obj.source = source
+        obj.labels = tuple(labels)
+        obj.token_spans = tuple(token_spans)
+        return obj
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (XMLPrompt, (list(self.messages), self.source, list(self.labels), list(self.token_spans)))
+
+
+class TaggedResponse(str):
+    """A model answer: the tagged text, plus exact spans and confidences when the model knows them."""
+
+    spans: tuple[tuple[int, int, str], ...] | None
+    scores: tuple[float, ...] | None
+    source: str | None
+
+    def __new__(
+        cls,
+        tagged: str,
+        spans: Sequence[tuple[int, int, str]] | None = None,
+        scores: Sequence[float] | None = None,
+        source: str | None = None,
+    ) -> TaggedResponse:
+        obj = super().__new__(cls, tagged)
+        obj.spans = tuple(spans) if spans is not None else None
+        obj.scores = tuple(scores) if scores is not None else None
+        obj.source = source
+        return obj
