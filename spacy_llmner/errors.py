@@ -95,6 +95,174 @@ class Errors(metaclass=ErrorsWithCodes):
         "single worker."
     )
     # --- data (E1xx) ---
+    E101 = (
+        "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "
+        "{supported}; each has its own address, phone and ID formats."
+    )
+    E102 = "Cannot generate {n} documents. Pass a count of 0 or more."
+    E103 = (
+        "Line {line} of '{path}' is not valid JSON ({reason}). Each line must be one object "
+        "like {{\"text\": \"...\", \"spans\": [{{\"start\": 0, \"end\": 4, \"label\": \"X\"}}]}}."
+    )
+    E104 = (
+        "Line {line} of '{path}' has no string field 'text' (or 'spans' is not a list). Each "
+        "line needs a \"text\" string and an optional \"spans\" list."
+    )
+    E105 = (
+        "Span {index} on line {line} of '{path}' is malformed: it needs integer 'start' and "
+        "'end' and a string 'label'."
+    )
+    E106 = (
+        "Span {index} on line {line} of '{path}' has offsets ({start}, {end}) outside the text "
+        "of length {length} or start >= end. Offsets are 0-based character offsets, end "
+        "exclusive."
+    )
+    E107 = (
+        "Unknown alignment mode '{mode}'. Use 'strict' (drop spans that do not match token "
+        "boundaries), 'contract' or 'expand' (snap them to the tokens inside or around them)."
+    )
+    E108 = "Input file '{path}' does not exist. Check the path (relative paths start at the working directory)."
+    E109 = (
+        "Could not read the label map {value!r}: {reason}. Pass a JSON file mapping old to new "
+        "labels, or 'old=new,other=' (an empty target drops the label)."
+    )
+    E110 = (
+        "A document has overlapping or out-of-range entities and cannot be stored as doc.ents "
+        "(document {index}). Remove overlapping spans before converting."
+    )
     # --- presidio (E2xx) ---
+    E201 = (
+        "{what} needs Microsoft Presidio, which is not installed ({reason}). Install it with "
+        "`pip install presidio-analyzer presidio-anonymizer`."
+    )
+    E202 = (
+        "No spaCy pipeline at '{path}'. Pass a pipeline directory saved with `nlp.to_disk` "
+        "(or an installed pipeline package name, or a loaded `nlp` object)."
+    )
+    E203 = (
+        "Could not load the spaCy pipeline '{path}': {reason}. If it uses custom components, "
+        "import the module that registers them first (CLI: `--code file.py`)."
+    )
+    E204 = (
+        "Unknown anonymization mode '{mode}'. Use one of: {modes}."
+    )
+    E205 = (
+        "The 'encrypt' mode needs an AES key of 16, 24 or 32 bytes (128, 192 or 256 bits); "
+        "{problem}. Pass `key=...` (CLI: `--key` or the SPACY_LLMNER_KEY environment "
+        "variable) and keep the key: it is needed to deanonymize."
+    )
+    E206 = (
+        "The hash salt must be at least 16 bytes (got {n}). Pass a longer salt (CLI: `--salt` or "
+        "SPACY_LLMNER_SALT), or none for a random salt per run."
+    )
+    E207 = (
+        "Result {index} ({entity_type}: {start}-{end}) lies outside the text (length {n}). "
+        "Pass results computed on this exact text."
+    )
+    E208 = (
+        "Line {line} of '{path}' is not a JSON object ({reason}). Fix or remove that line; "
+        "every non-blank line of a JSONL file must be one JSON object."
+    )
+    E209 = (
+        "Line {line} of '{path}' has no field '{field}'. Pass the name of the text field with "
+        "`--field`."
+    )
+    E210 = (
+        "Line {line} of '{path}': field '{field}' is a {type}, not a string. Only string "
+        "fields (or null) can be anonymized; pass another `--field`."
+    )
+    E211 = (
+        "'{path}' has no column '{column}' (columns: {columns}). Pass the text column with "
+        "`--column` (and `--delimiter` if it is not a comma)."
+    )
+    E212 = (
+        "Cannot tell the format of '{path}' from its suffix. Use .txt, .jsonl/.ndjson, .csv or "
+        ".tsv, or pass `--format txt|jsonl|csv`."
+    )
+    E213 = (
+        "'{path}' is not valid UTF-8 (near {where}). Re-encode it as UTF-8."
+    )
+    E214 = (
+        "The input file '{path}' does not exist."
+    )
+    E215 = (
+        "The output directory '{path}' does not exist. Create it first."
+    )
+    E216 = (
+        "`--items-field` needs JSONL input (got {fmt}): only JSON lines can carry the list of "
+        "replaced spans next to the text."
+    )
+    E217 = (
+        "Deanonymization item {index} has operator '{operator}'; only 'encrypt' results can be "
+        "reversed. Pass only the items of encrypted entities (or all items: others are skipped "
+        "when `skip_other=True`)."
+    )
+    E218 = (
+        "No Presidio comparison model: none of {candidates} is installed. Install one (see "
+        "docs/presidio.md), pass `--presidio-model`, or use `--skip-presidio`."
+    )
     # --- training (E3xx) ---
+    E301 = (
+        "Invalid setting `{name}` = {value!r}: {hint} Fix it in the config file or override it "
+        "on the command line (`--{name} VALUE`)."
+    )
+    E302 = (
+        "Unknown setting(s) {names} in section [{section}]. Known settings: {known}. Remove or "
+        "rename them in the config file."
+    )
+    E303 = (
+        "The config file '{path}' has no [{section}] section. Add it (configs/lora.cfg and "
+        "configs/base.cfg in the project show every setting)."
+    )
+    E304 = (
+        "No training examples left: all {n_total} documents of '{name}' are longer than "
+        "max_length={max_length} tokens (prompt + document + tagged answer). Raise "
+        "`training.max_length`, or split long documents before training."
+    )
+    E305 = (
+        "Could not read a corpus from '{path}': {reason}. Pass a spaCy DocBin (.spacy) file, "
+        "e.g. corpus/train.spacy written by `python -m spacy_llmner generate`."
+    )
+    E306 = (
+        "The corpus has entities labelled {unknown}, which are not in the label set the model is "
+        "trained for ({labels}). Add them to the labels, map them with a label map, or drop them "
+        "from the data."
+    )
+    E307 = (
+        "'{path}' is not an adapter directory written by `python -m spacy_llmner train` (missing "
+        "{missing}). Train an adapter first, or pass the directory `train` wrote."
+    )
+    E308 = (
+        "The pipeline '{path}' has no component that sets entities (doc.ents), so there is "
+        "nothing to evaluate. Build it with `python -m spacy_llmner assemble` or add an "
+        "'llm_ner' component."
+    )
+    E309 = (
+        "Could not read the label map '{path}': {reason}. Pass a JSON object mapping the labels "
+        "in your data to the model's labels, e.g. {{\"NAME\": \"PERSON\", \"ZIP\": \"LOCATION\"}}; "
+        "map a label to null to drop it."
+    )
     # --- tagging (E4xx) ---
+    E401 = (
+        "Span ({start}, {end}, {label!r}) is out of range for a text of {length} characters. "
+        "Spans are (start, end, label) character offsets with 0 <= start < end <= len(text); "
+        "compute them on this exact text, not on a normalized, stripped or truncated copy."
+    )
+    E402 = (
+        "Span ({start}, {end}, {label!r}) is empty (start >= end). Every entity must cover at "
+        "least one character; drop empty spans before rendering."
+    )
+    E403 = (
+        "Spans ({start1}, {end1}, {label1!r}) and ({start2}, {end2}, {label2!r}) overlap. The "
+        "tagged format has no nesting or overlap; keep one of them (e.g. with "
+        "`spacy.util.filter_spans`)."
+    )
+    E404 = (
+        "Invalid label {label!r} in span ({start}, {end}). Labels must match "
+        "[A-Za-z][A-Za-z0-9_]* so that they form valid XML tag names; rename it "
+        "(e.g. {suggestion!r})."
+    )
+    E405 = (
+        "Malformed span at position {index}: got {kind}. Spans must be (start, end, label) "
+        "tuples of two ints and a str, e.g. `(ent.start_char, ent.end_char, ent.label_)`."
+    )

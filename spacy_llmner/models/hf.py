@@ -11,13 +11,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
 
 import srsly
 
-from ..decoding import Constraint, Vocab, decode_batch, decode_reference
+from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, XMLPrompt, chat_frame, encode_segments, eos_ids
 from ..prompting.prompt import TaggedResponse
@@ -71,6 +71,7 @@ class HFModel:
         self._model: Any = None
         self._tokenizer: Any = None
         self._vocab: Vocab | None = None
+        self._fast: FastDecoder | None = None
         self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], tuple[ChatFrame, list[int]]] = {}
         self._adapter_meta: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -195,9 +196,10 @@ class HFModel:
                 for d, c in zip(doc_ids, constraints)
             ]
         else:
-            results = decode_batch(
-                self.hf_model, prefix_ids, doc_ids, constraints, vocab,
-                batch_size=self.batch_size, max_draft=self.max_draft,
+            if self._fast is None:
+                self._fast = FastDecoder(self.hf_model, vocab, tok)
+            results = self._fast.decode(
+                prefix_ids, doc_ids, constraints, batch_size=self.batch_size, max_draft=self.max_draft
             )
         return [
             TaggedResponse(r.tagged, r.spans, r.scores, p.source) for r, p in zip(results, prompts)
@@ -236,7 +238,7 @@ class HFModel:
         if cfg.get("adapter"):
             self.adapter = str(path / cfg["adapter"])
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
-        self._model = self._tokenizer = self._vocab = None
+        self._model = self._tokenizer = self._vocab = self._fast = None
         self._frames = {}
         return self
 

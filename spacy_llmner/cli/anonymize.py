@@ -1,0 +1,121 @@
+"""``python -m spacy_llmner anonymize PIPELINE INPUT OUTPUT``: HIPAA-style file anonymization.
+
+Presidio and the pipeline are imported inside the command, so other commands start fast and
+work without Presidio installed.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ..errors import LLMNERError
+from ._app import app
+
+
+class FileFormat(str, Enum):
+    auto = "auto"
+    txt = "txt"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Mode(str, Enum):
+    replace = "replace"
+    mask = "mask"
+    hash = "hash"
+    encrypt = "encrypt"
+
+
+class Scope(str, Enum):
+    record = "record"
+    file = "file"
+
+
+@app.command("anonymize")
+def anonymize_command(
+    pipeline: str = typer.Argument(..., help="spaCy pipeline directory (or package name)."),
+    input_path: Path = typer.Argument(..., help="Input .txt, .jsonl/.ndjson, .csv or .tsv file."),
+    output_path: Path = typer.Argument(..., help="Output file (written atomically)."),
+    fmt: FileFormat = typer.Option(
+        FileFormat.auto, "--format", help="Input format (auto: by suffix)."
+    ),
+    field: str = typer.Option("text", "--field", help="JSONL: the text field."),
+    column: str = typer.Option("text", "--column", help="CSV: the text column."),
+    delimiter: str | None = typer.Option(
+        None, "--delimiter", help="CSV delimiter (default , or tab for .tsv)."
+    ),
+    whole_file: bool = typer.Option(
+        False, "--whole-file", help="txt: one document per file, not per line."
+    ),
+    mode: Mode = typer.Option(
+        Mode.replace, "--mode", help="replace (<LABEL_n>), mask, hash (salted) or encrypt (AES)."
+    ),
+    key: str | None = typer.Option(
+        None,
+        "--key",
+        envvar="SPACY_LLMNER_KEY",
+        help="AES key (16/24/32 bytes) for --mode encrypt.",
+    ),
+    salt: str | None = typer.Option(
+        None,
+        "--salt",
+        envvar="SPACY_LLMNER_SALT",
+        help="Hash salt (>= 16 bytes); default: random per run.",
+    ),
+    surrogate_scope: Scope = typer.Option(
+        Scope.record, "--surrogate-scope", help="Number <LABEL_n> per record or across the file."
+    ),
+    items_field: str | None = typer.Option(
+        None,
+        "--items-field",
+        help="JSONL: store the replaced spans in this field (needed to decrypt).",
+    ),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Texts per nlp.pipe batch."),
+    no_patterns: bool = typer.Option(
+        False, "--no-patterns", help="LLM only: no Presidio pattern recognizers."
+    ),
+    threshold: float = typer.Option(
+        0.0, "--threshold", min=0.0, max=1.0, help="Minimum score of a detection."
+    ),
+    language: str = typer.Option("en", "--language"),
+    code: Path | None = typer.Option(
+        None, "--code", help="Python file to import first (custom components)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Anonymize a file with a spacy_llmner pipeline (+ Presidio's validated patterns)."""
+    try:
+        if code is not None:
+            from spacy.cli._util import import_code
+
+            import_code(code)
+        from ..presidio import build_analyzer, hipaa_operators
+        from ..presidio.files import anonymize_file
+
+        operators = hipaa_operators(mode.value, key=key, salt=salt)
+        analyzer = build_analyzer(
+            pipeline, with_patterns=not no_patterns, score_threshold=threshold, language=language
+        )
+        n = anonymize_file(
+            analyzer,
+            input_path,
+            output_path,
+            operators,
+            fmt=fmt.value,
+            field=field,
+            column=column,
+            delimiter=delimiter,
+            whole_file=whole_file,
+            items_field=items_field,
+            surrogate_scope=surrogate_scope.value,
+            batch_size=batch_size,
+            language=language,
+            progress=not quiet,
+        )
+    except LLMNERError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Anonymized {n} records → {output_path}", err=True)

@@ -1,0 +1,630 @@
+"""Document kinds and the clause pools they are composed from.
+
+A document is an optional opener, a random sample of body clauses, clauses that guarantee the
+document's focus labels, and an optional closer. Pools are large and sampled without replacement,
+and slots vary every value's format, so no two documents share a fixed template. Hard negatives
+(doses, codes, eponyms, vitals, labs, rooms, titles without names) live in the body clauses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .labels import HIPAA_LABELS
+from .slots import template_labels
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One document kind: its register (which focus pool fills in labels), pools and layout."""
+
+    name: str
+    register: str  # "formal", "casual", "dialogue" or "form"
+    openers: tuple[str, ...]
+    body: tuple[str, ...]
+    closers: tuple[str, ...]
+    sep: str = " "  # between body clauses
+    head_sep: str = " "  # after the opener
+    tail_sep: str = " "  # before the closer
+    body_weights: tuple[int, ...] = (1, 3, 5, 5, 3, 2, 1)  # weight of 0, 1, 2 ... body clauses
+    p_opener: float = 0.85
+    p_closer: float = 0.5
+    presets: dict[str, object] = field(default_factory=dict)  # per-document context defaults
+    weight: int = 10
+
+
+# --- focus pools: per register, per label, clauses that certainly contain that label ----------
+
+FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
+    "formal": {
+        "PERSON": (
+            "{pt_ref} was accompanied by {his} {rel}, {contact}.",
+            "Case discussed with {dr}, who agrees with the plan.",
+            "Collateral history was obtained from {contact} ({rel}).",
+            "{pt} was reviewed on the ward round by {dr}.",
+            "Next of kin: {contact} ({rel}).",
+            "Seen jointly with {nurse_full}, RN.",
+        ),
+        "LOCATION": (
+            "{He} lives at {addr} with {his} {rel}.",
+            "Home address: {addr}.",
+            "{pt_ref} was transferred from a nursing home in {city}.",
+            "Lives alone in {city_region} and is independent with ADLs.",
+            "Correspondence address:\n{addr_ml}",
+            "Postal code on file: {postcode}.",
+            "{He} recently moved to {city} from {region}.",
+        ),
+        "DATE_TIME": (
+            "Admitted on {date_full} and discharged on {date_full}.",
+            "Last seen in clinic on {date}.",
+            "Symptoms began on {date_full} at around {time}.",
+            "History of appendectomy in {year}.",
+            "Bloods drawn at {time} on {date_full}.",
+            "Follow-up booked for {future_date}.",
+            "Note written {datetime}.",
+            "Diagnosed with {cond} in {month_year}.",
+        ),
+        "AGE": (
+            "{pt_ref} is a {age_phrase} {man} with a history of {cond}.",
+            "{His} {kin} died of {cond} at the age of {age2}.",
+            "The patient is {aged}.",
+            "{age_phrase} {man} with {cond}, here for review.",
+            "{He} {was} diagnosed with {epo} at {age2}.",
+        ),
+        "PHONE_NUMBER": (
+            "Contact number: {phone}.",
+            "Please call the clinic on {phone} to arrange follow-up.",
+            "{He} can be reached at {phone}.",
+            "Results were faxed to {phone}.",
+            "Out-of-hours line: {phone}.",
+        ),
+        "EMAIL_ADDRESS": (
+            "Results will be emailed to {pt_email}.",
+            "Copy sent to {dr_email}.",
+            "The patient prefers contact by email ({pt_email}).",
+            "Queries to {dr_email}.",
+        ),
+        "URL": (
+            "The patient was directed to {url} for pre-operative instructions.",
+            "Photos were uploaded via {url}.",
+            "Portal link: {url}",
+            "Leaflet available at {url}.",
+        ),
+        "IP_ADDRESS": (
+            "Portal login recorded from IP {ip}.",
+            "The telehealth session connected from {ip}.",
+            "Access log shows a failed login from {ip} on {date_full}.",
+        ),
+        "US_SSN": (
+            "{ssn_kv} verified at registration.",
+            "SSN {ssn} on file.",
+            "Identity confirmed with SSN {ssn}.",
+        ),
+        "MEDICAL_RECORD_NUMBER": (
+            "{pt} ({mrn_kv}) was seen in the emergency department.",
+            "{mrn_kv}.",
+            "Please quote MRN {mrn} on all correspondence.",
+            "Patient identifiers: {pt}, {mrn_kv}.",
+        ),
+        "HEALTH_PLAN_ID": (
+            "Insurance: {insurer}, {hpid_kv}.",
+            "Coverage verified with {insurer} ({hpid_kv}).",
+            "{hpid_kv} on file.",
+            "Prior authorisation requested under member ID {hpid}.",
+        ),
+        "ACCOUNT_NUMBER": (
+            "Balance transferred to {acct_kv}.",
+            "Payment posted to account {acct}.",
+            "Statement issued for the account ending {acct4}.",
+        ),
+        "CREDIT_CARD": (
+            "Co-pay of {amount} charged to card {cc}.",
+            "Card on file ending in {cc4}.",
+            "Payment taken by phone, {cc_kv}.",
+        ),
+        "IBAN_CODE": (
+            "Refund of {amount} to be paid to {iban_kv}.",
+            "Direct debit set up from IBAN {iban}.",
+        ),
+        "US_DRIVER_LICENSE": (
+            "Identity verified with {dl}.",
+            "Photo ID: {dl}.",
+        ),
+        "LICENSE_NUMBER": (
+            "Prescriber: {dr} ({lic}).",
+            "Signed by {dr_sig}, {lic}.",
+            "Prescriber {lic} confirmed.",
+            "Identity checked against {lic_id}.",
+        ),
+        "VEHICLE_ID": (
+            "{He} was the driver of the vehicle ({vehicle}) involved in the collision.",
+            "Parking permit issued for {vehicle}.",
+            "The police report lists {vehicle}.",
+        ),
+        "DEVICE_ID": (
+            "Pacemaker interrogated ({device}); battery adequate.",
+            "Insulin pump with {device} replaced under warranty.",
+            "CGM sensor ({device}) linked to the account.",
+            "Hearing aid ({device}) was sent for repair.",
+        ),
+        "Rx_NUMBER": (
+            "{drug} {dose} {freq}, {rx_kv}, {n} refills.",
+            "Refill authorised for {rx_kv}.",
+            "Prescription {rx} transferred to another pharmacy.",
+        ),
+        "ORDER_NUMBER": (
+            "Lab {order_kv} sent to {lab_org}.",
+            "Imaging order {order} placed for {proc}.",
+            "Supplies shipped under {order_kv}.",
+        ),
+        "ORGANIZATION": (
+            "Transferred from {hospital} for further care.",
+            "Referred to {clinic} for {spec}.",
+            "Prescription sent to {pharmacy}.",
+            "Insured through {insurer}.",
+            "Works full time at {employer}.",
+            "Specimen processed by {lab_org}.",
+        ),
+    },
+    "casual": {
+        "PERSON": (
+            "My {rel} {contact_first} will pick up the prescription.",
+            "This is {contact}, writing on behalf of my {rel} {pt_first}.",
+            "Please let {dr} know the swelling has gone down.",
+            "I spoke to {nurse} at the front desk {reltime}.",
+        ),
+        "LOCATION": (
+            "We just moved to {addr}, please update my file.",
+            "I'm staying with my {rel} in {city} until {future_date}.",
+            "Can you send the letter to\n{addr_ml}",
+            "Is the clinic on {street} open on weekends?",
+            "I'm in {city} this week.",
+        ),
+        "DATE_TIME": (
+            "Can I move my appointment to {future_date} at {time}?",
+            "Is {future_date} still ok for the scan?",
+            "I had the flu shot back in {month_year}.",
+            "The pharmacy said it would be ready by {time}.",
+            "I was last seen on {date}.",
+        ),
+        "AGE": (
+            "I'm {age} and have never had {cond} before.",
+            "My {rel} is {age2} and lives with us.",
+            "Our son is {child_age} and has {symptom}.",
+        ),
+        "PHONE_NUMBER": (
+            "You can text me at {phone}.",
+            "Call me back on {phone} please.",
+            "My work number is {phone}.",
+        ),
+        "EMAIL_ADDRESS": (
+            "My new email is {pt_email}.",
+            "Please reply to {pt_email} instead.",
+            "Can you cc my {rel} at {email}?",
+        ),
+        "URL": (
+            "I found this on {url}, is it legit?",
+            "Here's the link: {url}",
+            "I wrote about it at {url}",
+        ),
+        "IP_ADDRESS": (
+            "It says my IP {ip} is blocked?",
+            "The app shows {ip} under connected devices.",
+        ),
+        "US_SSN": (
+            "My social is {ssn}.",
+            "Do you need my SSN? It's {ssn}.",
+        ),
+        "MEDICAL_RECORD_NUMBER": (
+            "My hospital number is {mrn}.",
+            "My MRN is {mrn} if that helps.",
+        ),
+        "HEALTH_PLAN_ID": (
+            "My insurance ID is {hpid}.",
+            "New member number: {hpid}",
+        ),
+        "ACCOUNT_NUMBER": (
+            "The charge went to my account {acct}.",
+            "Is account {acct} still active?",
+        ),
+        "CREDIT_CARD": (
+            "You can charge it to my card {cc}.",
+            "Use the visa ending {cc4}.",
+            "My card number is {cc}.",
+        ),
+        "IBAN_CODE": (
+            "Please refund it to my IBAN {iban}.",
+            "Bank details: {iban}",
+        ),
+        "US_DRIVER_LICENSE": (
+            "I can give you my {dl} if you need ID.",
+            "For ID: {dl}.",
+        ),
+        "LICENSE_NUMBER": (
+            "Is the {lic} on the form correct?",
+            "The doctor's {lic} is printed on the letter.",
+            "For ID I can give you my {lic_id}.",
+        ),
+        "VEHICLE_ID": (
+            "My car is the blue one, {vehicle}.",
+            "Can I get a parking pass for {vehicle}?",
+        ),
+        "DEVICE_ID": (
+            "My glucose monitor ({device}) keeps disconnecting.",
+            "The new pump's {device} is on the box.",
+        ),
+        "Rx_NUMBER": (
+            "Refill for Rx {rx} please.",
+            "Is {rx_kv} ready for pickup?",
+        ),
+        "ORDER_NUMBER": (
+            "My supplies order {order} hasn't arrived.",
+            "Any tracking for order #{order}?",
+        ),
+        "ORGANIZATION": (
+            "I work at {employer} so mornings are hard.",
+            "Can you send it to {pharmacy}?",
+            "{insurer} says they need a prior auth.",
+            "I was at {hospital} last week.",
+        ),
+    },
+    "dialogue": {
+        "PERSON": (
+            "{ts}{them}: Can I get the patient's full name?\n{ts}{me}: {pt}.",
+            "{ts}{me}: I'm calling about my {rel}, {contact}.",
+            "{ts}{them}: Thanks, I've sent a message to {dr}.",
+        ),
+        "LOCATION": (
+            "{ts}{them}: And your current address?\n{ts}{me}: {addr}.",
+            "{ts}{me}: I live in {city} now, moved from {region} last year.",
+        ),
+        "DATE_TIME": (
+            "{ts}{them}: What day works for you?\n{ts}{me}: {future_date}, any time after {time}.",
+            "{ts}{me}: my last visit was on {date}",
+            "{ts}{them}: Can you confirm your date of birth?\n{ts}{me}: {dob}",
+        ),
+        "AGE": (
+            "{ts}{them}: And how old is the patient?\n{ts}{me}: {age}.",
+            "{ts}{me}: I'm {age}, if that matters",
+        ),
+        "PHONE_NUMBER": (
+            "{ts}{them}: What's the best number to reach you?\n{ts}{me}: {phone}",
+            "{ts}{me}: call me on {phone}",
+        ),
+        "EMAIL_ADDRESS": (
+            "{ts}{me}: you can email it to {pt_email}",
+            "{ts}{them}: Is your email still {pt_email}?",
+        ),
+        "URL": ("{ts}{them}: You can book online at {url}", "{ts}{me}: the link was {url}"),
+        "IP_ADDRESS": ("{ts}{them}: I can see a login attempt from {ip}, was that you?",),
+        "US_SSN": ("{ts}{me}: my social security number is {ssn}",
+                   "{ts}{them}: I'll need your SSN to verify.\n{ts}{me}: {ssn}"),
+        "MEDICAL_RECORD_NUMBER": ("{ts}{them}: Do you have your medical record number?\n{ts}{me}: yes, {mrn}",),
+        "HEALTH_PLAN_ID": ("{ts}{them}: And the member ID on your card?\n{ts}{me}: {hpid}",),
+        "ACCOUNT_NUMBER": ("{ts}{them}: I have your billing account as {acct}, correct?",),
+        "CREDIT_CARD": ("{ts}{me}: card number is {cc}", "{ts}{them}: The card ending {cc4}?"),
+        "IBAN_CODE": ("{ts}{me}: my IBAN is {iban}",),
+        "US_DRIVER_LICENSE": ("{ts}{them}: For ID I'll need a license.\n{ts}{me}: {dl}",),
+        "LICENSE_NUMBER": ("{ts}{them}: The prescriber's {lic}.",
+                           "{ts}{them}: Any photo ID?\n{ts}{me}: my {lic_id}"),
+        "VEHICLE_ID": ("{ts}{them}: Which car will you park?\n{ts}{me}: {vehicle}",),
+        "DEVICE_ID": ("{ts}{me}: the meter shows {device}",),
+        "Rx_NUMBER": ("{ts}{me}: the number on the bottle is {rx}",),
+        "ORDER_NUMBER": ("{ts}{them}: What's the order number?\n{ts}{me}: {order}",),
+        "ORGANIZATION": ("{ts}{me}: my pharmacy is {pharmacy}", "{ts}{me}: I'm with {insurer}"),
+    },
+    "form": {
+        "PERSON": ("Patient name: {pt}", "Emergency contact: {contact} ({rel})",
+                   "Referring physician: {dr_name}", "Name: {pt}"),
+        "LOCATION": ("Address: {addr}", "Address:\n{addr_ml}", "City: {city}", "Postcode: {postcode}"),
+        "DATE_TIME": ("Date of birth: {dob}", "DOB: {dob}", "Date: {today}",
+                      "Appointment: {future_date} at {time}", "Last visit: {date}"),
+        "AGE": ("Age: {age}", "Age/Sex: {age}/{sex}"),
+        "PHONE_NUMBER": ("{phone_kv}", "{fax_kv}"),
+        "EMAIL_ADDRESS": ("{email_kv}",),
+        "URL": ("Website: {url}", "Portal: {url}"),
+        "IP_ADDRESS": ("IP address: {ip}", "Last login IP: {ip}"),
+        "US_SSN": ("{ssn_kv}",),
+        "MEDICAL_RECORD_NUMBER": ("{mrn_kv}",),
+        "HEALTH_PLAN_ID": ("{hpid_kv}",),
+        "ACCOUNT_NUMBER": ("{acct_kv}",),
+        "CREDIT_CARD": ("{cc_kv}",),
+        "IBAN_CODE": ("{iban_kv}",),
+        "US_DRIVER_LICENSE": ("ID: {dl}", "Photo ID: {dl}"),
+        "LICENSE_NUMBER": ("{lic}", "Prescriber {lic}", "ID: {lic_id}"),
+        "VEHICLE_ID": ("Vehicle: {vehicle}",),
+        "DEVICE_ID": ("Device: {device}", "{device}"),
+        "Rx_NUMBER": ("{rx_kv}",),
+        "ORDER_NUMBER": ("{order_kv}",),
+        "ORGANIZATION": ("Employer: {employer}", "Preferred pharmacy: {pharmacy}", "Insurer: {insurer}",
+                         "Facility: {hospital}"),
+    },
+}
+
+# --- document kinds ----------------------------------------------------------------------------
+
+_CLINICAL_BODY = (
+    "Vitals: {vital}, {vital}, {vital}.",
+    "Labs: {lab}, {lab}.",
+    "Continue {drug} {dose} {freq}.",
+    "Started on {drug} {dose} {route} {freq}.",
+    "History of {cond} and {epo}.",
+    "No signs of {epo} on exam.",
+    "Family history of {epo} in {his} {kin}.",
+    "Assessment: {cond} ({icd}), stable.",
+    "Billed as CPT {cpt}.",
+    "Exam notable for {epo_thing}.",
+    "Plan: {proc} and review in {dur}.",
+    "{He} denies {symptom}.",
+    "Discussed with {role}, who agrees.",
+    "Moved to {room} for monitoring.",
+    "Reports {symptom} since {reltime}.",
+    "Dose reduced to {dose} given {lab}.",
+    "Referred to {spec}.",
+    "Allergic to {drug} (rash).",
+    "{lab}; {lab}.",
+    "Lungs clear, heart sounds normal.",
+    "{His} {rel} reports {symptom} at night.",
+    "Seen by {dr} on {date}.",
+    "{pt_ref} lives with {his} {rel} and is independent with ADLs.",
+    "{pt_ref} {is} tolerating {drug} well.",
+    "{pt_ref} lives in {city} with {his} {rel}.",
+    "ICD-10 {icd}; CPT {cpt}.",
+    "Hold {drug} for {dur}.",
+    "Tested negative for {infection}.",
+    "Smoker since {year}, {n} cigarettes a day.",
+    "Returned from {country} {reltime}; {infection} considered unlikely.",
+)
+
+_MESSAGE_BODY = (
+    "I've been taking {drug} {dose} {freq} but still have {symptom}.",
+    "Is {symptom} a side effect of {drug}?",
+    "The pharmacy said I need a new prescription.",
+    "I ran out of {drug} {reltime}.",
+    "Could {role} call me back?",
+    "My {rel} has {epo} so I'm worried about the risk.",
+    "Do I need to fast before {proc}?",
+    "I checked at home: {vital}.",
+    "Sorry for the long message.",
+    "The {symptom} started {reltime} and is getting worse.",
+    "Should I still take my {drug} {dose} before the procedure?",
+    "My {lab} result came back, what does it mean?",
+    "I think the dose of {dose} is too strong.",
+    "I was told to go to {room} but it was closed.",
+    "Can I get a referral to {spec}?",
+    "My appointment is with {dr} but I can't make it.",
+    "I'm {age} so I wasn't sure if I qualify.",
+    "I'm at my {rel}'s place in {city} this week.",
+)
+
+_DIALOGUE_BODY = (
+    "{ts}{me}: I need to refill my {drug}",
+    "{ts}{them}: Sure, which pharmacy do you use?",
+    "{ts}{me}: is it ok to take {drug} with {drug}?",
+    "{ts}{them}: I'll check with {role} and get back to you.",
+    "{ts}{me}: been having {symptom} since {reltime}",
+    "{ts}{them}: Any other symptoms?",
+    "{ts}{me}: no just that",
+    "{ts}{them}: Thanks, I found your record.",
+    "{ts}{me}: the dose is {dose} right?",
+    "{ts}{them}: Please go to {room} when you arrive.",
+    "{ts}{me}: my {kin} has {epo}, is that relevant?",
+    "{ts}{me}: I got a tick bite, could it be {infection}?",
+    "{ts}{them}: I can book you in for {proc}.",
+    "{ts}{me}: ok",
+    "{ts}{them}: Can you confirm your date of birth?\n{ts}{me}: {dob}",
+    "{ts}{me}: it's {pt} by the way",
+    "{ts}{them}: One moment please.",
+)
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        "clinical_note", "formal",
+        openers=(
+            "{pt_ref} is a {age_phrase} {man} seen on {date_full} for follow-up of {cond}.",
+            "{age_phrase} {man} presenting with {symptom} for {dur}.",
+            "Progress note, {room}.",
+            "S: {symptom} since {reltime}.",
+            "Follow-up visit for {cond}.",
+            "CC: {symptom}.",
+            "{pt} ({mrn_kv}) seen in clinic today.",
+            "Telephone consultation with {pt_ref}.",
+            "Review of {cond}.",
+        ),
+        body=_CLINICAL_BODY,
+        closers=(
+            "Follow up in {dur}.", "Return precautions given.",
+            "Electronically signed by {dr_sig} on {datetime}.", "{dr_sig}",
+            "Dictated but not read.", "Seen with {role}.",
+        ),
+        tail_sep="\n", weight=16,
+    ),
+    Kind(
+        "referral_letter", "formal",
+        openers=(
+            "Dear {dr2},", "Dear Colleague,", "To whom it may concern,", "Re: {pt}, DOB {dob}", "Re: {pt}, DOB {dob}\n{addr_ml}",
+            "Dear {dr2},\n\nRe: {pt} ({mrn_kv})", "Dear {spec} team,",
+        ),
+        body=(
+            "Thank you for seeing this {age_phrase} {man} with {cond}.",
+            "I would be grateful for your opinion regarding {his} {symptom}.",
+            "{He} has a background of {cond} and {epo}.",
+            "Current medications include {drug} {dose} {freq} and {drug} {dose}.",
+            "Recent bloods showed {lab} and {lab}.",
+            "{He} {was} started on {drug} {reltime} with little benefit.",
+            "{His} {rel} is {his} main carer.",
+            "{He} can be contacted on {phone}.",
+            "{proc} was unremarkable.",
+            "I have asked {role} to arrange {proc}.",
+            "There is no family history of {epo}.",
+            "{He} had a hysterectomy in {year} and has {cond}.",
+            "{pt_ref} would prefer an appointment at {hospital}.",
+            "I would appreciate your advice on further management.",
+        ),
+        closers=(
+            "Kind regards,\n{dr_sig}", "Yours sincerely,\n\n{dr_sig}\n{clinic}", "Yours sincerely,\n{dr_sig}\n{clinic}\n{addr_ml}", "Many thanks,\n{dr}",
+            "Best wishes,\nThe {spec} team", "Yours sincerely",
+        ),
+        head_sep="\n\n", tail_sep="\n\n", p_opener=0.95, p_closer=0.8, weight=9,
+    ),
+    Kind(
+        "discharge_summary", "formal",
+        openers=(
+            "DISCHARGE SUMMARY", "Discharge Summary - {hospital}", "Patient: {pt}  {mrn_kv}",
+            "Admission date: {date_full}  Discharge date: {date_full}", "Discharge summary",
+        ),
+        body=(
+            "Diagnosis: {cond} ({icd}).",
+            "Secondary diagnoses: {cond}; {epo}.",
+            "Procedures: {proc} on {date}.",
+            "Hospital course: treated with {drug} {dose} {route} {freq} with improvement.",
+            "Discharge medications: {drug} {dose} {freq}; {drug} {dose} {freq}.",
+            "Stopped: {drug}.",
+            "Discharge vitals: {vital}, {vital}.",
+            "Condition at discharge: stable.",
+            "Discharged home with {his} {rel}.",
+            "Pending: {proc}.",
+            "Follow-up: {spec} clinic in {dur}.",
+            "Bed: {room}.",
+            "Admitted with {symptom}; found to have {cond}.",
+            "Length of stay: {n} days.",
+            "Discharged to a care home in {city}.",
+        ),
+        closers=("Discharging clinician: {dr_sig}", "Copy to GP.", "Summary completed {datetime} by {dr}."),
+        sep="\n", head_sep="\n", tail_sep="\n", weight=9,
+    ),
+    Kind(
+        "portal_message", "casual",
+        openers=("{greet}", "Hello doctor,", "Good morning,", "Question about my {drug}.", "Hi there,"),
+        body=_MESSAGE_BODY,
+        closers=("Thanks,\n{pt_first}", "Thank you,\n{pt}", "Best,\n{pt_first}", "Thanks!", "Regards"),
+        head_sep="\n", tail_sep="\n", body_weights=(0, 3, 5, 5, 3, 2, 1), p_closer=0.6, weight=12,
+    ),
+    Kind(
+        "email", "casual",
+        openers=(
+            "From: {pt} <{pt_email}>\nTo: {dr_email}\nSubject: Question about {drug}\n\n{greet}",
+            "Subject: Appointment on {future_date}\n\n{greet}",
+            "Subject: Re: test results\n\n{greet}",
+            "Subject: Question about my medication\n\nHello,",
+            "To: {dr_email}\nSubject: Refill\n",
+        ),
+        body=_MESSAGE_BODY + (
+            "Please find the form attached.",
+            "I have attached the letter from {hospital}.",
+            "Let me know if you need anything else from me.",
+        ),
+        closers=("Sent from my iPhone", "Regards,\n{pt}", "--\n{pt_full}\n{phone}", "--\n{pt_full}\n{addr_ml}", "Thanks,\n{pt_first}",
+                 "Kind regards"),
+        head_sep="\n", tail_sep="\n\n", body_weights=(0, 3, 5, 5, 3, 2, 1), p_opener=0.9, p_closer=0.7,
+        weight=10,
+    ),
+    Kind(
+        "chat", "dialogue",
+        openers=("{ts}{me}: hi", "{ts}{me}: hello, quick question",
+                 "{ts}{them}: Hi, thanks for contacting {clinic}! How can I help?",
+                 "{ts}{them}: Hi there, how can I help today?"),
+        body=_DIALOGUE_BODY,
+        closers=("{ts}{me}: thanks!", "{ts}{them}: You're welcome, take care.", "{ts}{me}: ok bye"),
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 2, 3, 4, 3, 2, 1), weight=10,
+    ),
+    Kind(
+        "call_transcript", "dialogue",
+        openers=("{them}: Thank you for calling {clinic}, how can I help you?",
+                 "{them}: {hospital} appointments line, how can I help?",
+                 "{them}: Good morning, patient services.",
+                 "Call recording {datetime}\n{them}: Hello, how can I help?"),
+        body=_DIALOGUE_BODY + (
+            "{me}: Hi, I'm calling about my {rel}'s appointment.",
+            "{them}: Can I put you on hold for a moment?",
+            "{me}: I was told to call back {reltime}.",
+        ),
+        closers=("{them}: Is there anything else I can help with?\n{me}: No, that's all, thanks.",
+                 "{them}: Have a good day."),
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 2, 3, 4, 3, 2, 1),
+        presets={"use_ts": False}, weight=8,
+    ),
+    Kind(
+        "intake_form", "form",
+        openers=("PATIENT INTAKE FORM", "New Patient Registration", "Intake - {clinic}",
+                 "Registration form ({today})"),
+        body=(
+            "Allergies: {drug}", "Current medications: {drug} {dose} {freq}",
+            "Reason for visit: {symptom}", "Past medical history: {cond}, {epo}",
+            "Smoker: no", "Sex: {sex}", "Marital status: married", "Preferred language: English",
+            "Weight: {vital}", "Previous surgery: none", "Family history: {epo}",
+            "Primary care: {role}", "Name: {pt}", "DOB: {dob}", "{phone_kv}", "Address: {addr}",
+            "Insurance: {insurer}, {hpid_kv}", "Photo ID: {dl}", "Smoker: former, quit in {year}",
+        ),
+        closers=("Signature: ____________", "Signed: {pt_full}  Date: {today}", "I consent to treatment."),
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 1, 2, 3, 3, 2, 1), weight=9,
+    ),
+    Kind(
+        "pharmacy_record", "form",
+        openers=("{pharmacy} - prescription label", "Refill request", "Pharmacy note {datetime}"),
+        body=(
+            "{drug} {dose}, {qty}", "Take {n} tablets {freq}.", "Refills remaining: {n}",
+            "NDC {ndc}", "Lot {lot}", "Prescriber: {dr}", "{rx_kv}", "Patient: {pt}", "Filled {date}",
+            "Do not take with alcohol.", "Qty: {qty}", "Sig: {dose} {route} {freq}", "Deliver to: {addr}",
+        ),
+        closers=("Verified by the pharmacist.", "Keep out of reach of children."),
+        sep="\n", head_sep="\n", tail_sep="\n", weight=6,
+    ),
+    Kind(
+        "billing_note", "formal",
+        openers=("Billing note:", "Statement for {pt}", "Account review {date_full}."),
+        body=(
+            "Claim for CPT {cpt} ({icd}) submitted to {insurer}.", "Patient responsibility: {amount}.",
+            "Payment of {amount} received.", "Co-pay waived per policy.",
+            "Claim denied, resubmitted with modifier 25.", "Balance due {amount}.",
+            "Self-pay discount applied.", "Service: {proc}, {amount}.", "Statement mailed to {addr}.",
+            "{hpid_kv}.", "Photo ID checked ({dl}).",
+        ),
+        closers=("Questions? Call {phone}.", "Thank you for your payment."),
+        weight=5,
+    ),
+    Kind(
+        "device_log", "form",
+        openers=("Remote monitoring report", "Device check {datetime}", "Telemetry upload"),
+        body=(
+            "Battery: {n}0%", "Last transmission: {reltime}", "Lead impedance {n}00 ohms", "Alerts: none",
+            "AF burden {n}%", "Connected via app", "{device}", "Uploaded from {ip}", "Firmware 4.{n}.1",
+            "Mode: DDDR 60", "Sensor glucose {lab}",
+        ),
+        closers=("Reviewed by {role}.", "Reviewed by {dr}."),
+        sep="\n", head_sep="\n", tail_sep="\n", weight=4,
+    ),
+    Kind(
+        "instructions", "formal",
+        openers=("Medication instructions:", "After your visit:", "Patient information"),
+        body=(
+            "Take {drug} {dose} {freq}.", "Do not exceed {n} doses in 24 hours.",
+            "If you notice {symptom}, stop {drug} and call us.", "Book {proc} in {dur}.",
+            "People with {epo} may need a lower dose.", "Drink plenty of fluids.",
+            "Bring this sheet to {room}.", "Your {role} will review the results.",
+            "Avoid driving for {dur}.", "Apply {dose} to the affected area {freq}.",
+        ),
+        closers=("Call {phone} with questions.", "Questions? Ask {role}."),
+        sep=" ", head_sep="\n", tail_sep="\n", body_weights=(0, 3, 3, 2, 1), weight=6,
+    ),
+)
+
+KINDS_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+
+
+def _check_pools() -> None:
+    """Fail at import if a pool names an unknown slot or a focus clause misses its label."""
+    for kind in KINDS:
+        for pool in (kind.openers, kind.body, kind.closers):
+            for template in pool:
+                template_labels(template)
+    for register, pools in FOCUS.items():
+        if set(pools) != set(HIPAA_LABELS):
+            raise AssertionError(f"focus pools of '{register}' do not cover the label set")
+        for label, templates in pools.items():
+            for template in templates:
+                if label not in template_labels(template):
+                    raise AssertionError(f"focus clause for {label} cannot produce it: {template!r}")
+
+
+_check_pools()

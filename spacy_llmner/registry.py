@@ -1,0 +1,28 @@
+"""Registered names (versioned: never change what a ``vN`` does, add ``vN+1``).
+
+Entry points in pyproject.toml make each resolvable from a config without importing this
+package; importing it registers them too (useful when running from a source checkout).
+"""
+
+from __future__ import annotations
+
+from spacy.util import registry as spacy_registry
+from spacy_llm.registry import registry as llm_registry
+
+from .models.hf import make_hf_model
+from .prompting.labels import make_labels
+from .tasks.xmlner import make_xmlner_task
+
+TASK_V1 = "spacy_llmner.XMLNER.v1"
+MODEL_V1 = "spacy_llmner.HF.v1"
+LABELS_V1 = "spacy_llmner.labels.v1"
+
+
+def register() -> None:
+    """Idempotent: re-registering the same function is a no-op for catalogue."""
+    llm_registry.llm_tasks.register(TASK_V1, func=make_xmlner_task)
+    llm_registry.llm_models.register(MODEL_V1, func=make_hf_model)
+    spacy_registry.misc.register(LABELS_V1, func=make_labels)
+
+
+register()

@@ -1,0 +1,240 @@
+"""``spacy_llmner.XMLNER.v1``: the XML-tagging NER task for spacy-llm's ``llm_ner`` factory.
+
+Builds one prompt per shard (a ``str`` carrying the conversation, the source and the allowed tag
+boundaries), and sets ``doc.ents`` from the answers: exact spans from constrained decoding, or the
+tolerant parser for any other model's free text. Implements spacy-llm's ``ShardingLLMTask``,
+``scorer``, ``initialize`` and serialization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+# spacy-llm validates these signatures with typing.get_type_hints and expects typing.Iterable
+# and typing.Tuple (not the collections.abc generics).
+from typing import Any, Iterable, Tuple, Union  # noqa: UP035
+
+import srsly
+from spacy.language import Language
+from spacy.scorer import get_ner_prf
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import filter_spans
+
+from ..errors import Errors, LLMNERError
+from ..prompting import (
+    TEMPLATE_VERSION,
+    LabelsArg,
+    PromptExample,
+    XMLPrompt,
+    build_messages,
+    flatten,
+    resolve_labels,
+)
+from ..prompting.prompt import TaggedResponse
+from ..scores import set_entity_scores
+from ..tagging import parse
+from .sharding import doc_budget_bytes, shard_doc
+
+ALIGNMENT_MODES = ("strict", "contract", "expand")
+
+
+class XMLNERTask:
+    """Tag entities by having the model rewrite the text with ``<LABEL>…</LABEL>`` tags."""
+
+    def __init__(
+        self,
+        labels: LabelsArg | None = None,
+        *,
+        label_definitions: Mapping[str, str] | None = None,
+        example: Mapping[str, Any] | None = None,
+        alignment_mode: str = "contract",
+        bytes_per_token: float = 1.0,
+    ) -> None:
+        if alignment_mode not in ALIGNMENT_MODES:
+            raise LLMNERError(
+                Errors.E011.format(name="alignment_mode", value=alignment_mode, hint=f"Use one of {ALIGNMENT_MODES}.")
+            )
+        self._labels: dict[str, str] = resolve_labels(labels) if labels else {}
+        for label, description in (label_definitions or {}).items():
+            if label in self._labels:
+                self._labels[label] = description
+        self._example = (
+            PromptExample(str(example["text"]), tuple(tuple(s) for s in example.get("spans", ())))  # type: ignore[misc]
+            if example
+            else None
+        )
+        self._alignment_mode = alignment_mode
+        self._bytes_per_token = bytes_per_token
+        self._messages: list[dict[str, str]] | None = None
+
+    # --- labels (spacy-llm's LabeledTask) ------------------------------------------------
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self._labels)
+
+    @property
+    def label_dict(self) -> dict[str, str]:
+        return dict(self._labels)
+
+    def add_label(self, label: str, label_definition: str | None = None) -> int:
+        if label in self._labels:
+            return 0
+        self._labels.update(resolve_labels({label: label_definition}))
+        self._messages = None
+        return 1
+
+    def clear(self) -> None:
+        self._labels = {}
+        self._messages = None
+
+    @property
+    def template_version(self) -> str:
+        return TEMPLATE_VERSION
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        """The fixed conversation (instruction, scripted exchange, worked example)."""
+        if not self._labels:
+            raise LLMNERError(Errors.E003)
+        if self._messages is None:
+            self._messages = build_messages(self._labels, self._example)
+        return self._messages
+
+    # --- prompts and responses (spacy-llm's ShardingLLMTask) ------------------------------
+    def generate_prompts(
+        self, docs: Iterable[Doc], context_length: int | None = None
+    ) -> Iterable[Tuple[Iterable[XMLPrompt], Iterable[Doc]]]:  # noqa: UP006
+        messages = self.messages
+        budget = doc_budget_bytes(
+            context_length, len(flatten(messages).encode()), self._bytes_per_token
+        )
+        for doc in docs:
+            shards = shard_doc(doc, budget)
+            prompts = [
+                XMLPrompt(
+                    messages,
+                    shard.text,
+                    self.labels,
+                    [(t.idx, t.idx + len(t)) for t in shard if not t.is_space],
+                )
+                for shard in shards
+            ]
+            yield prompts, shards
+
+    def _shard_ents(self, shard: Doc, response: str) -> tuple[list[Span], dict[tuple[int, int, str], float]]:
+        scores: dict[tuple[int, int, str], float] = {}
+        if isinstance(response, TaggedResponse) and response.spans is not None and response.source == shard.text:
+            spans = list(response.spans)
+            for span, score in zip(spans, response.scores or ()):
+                scores[span] = score
+        else:
+            spans = parse(str(response), shard.text, self.labels)
+        ents: list[Span] = []
+        for start, end, label in spans:
+            span = shard.char_span(start, end, label=label, alignment_mode=self._alignment_mode)
+            if span is not None and len(span) > 0:
+                ents.append(span)
+        return filter_spans(ents), scores
+
+    def parse_responses(
+        self, shards: Iterable[Iterable[Doc]], responses: Iterable[Iterable[str]]
+    ) -> Iterable[Doc]:
+        for doc_shards, doc_responses in zip(shards, responses):
+            doc_shards = list(doc_shards)
+            scored: list[tuple[int, int, str, float]] = []
+            offset = 0
+            for shard, response in zip(doc_shards, doc_responses):
+                ents, scores = self._shard_ents(shard, response)
+                shard.ents = ents
+                for ent in ents:
+                    score = scores.get((ent.start_char, ent.end_char, ent.label_))
+                    if score is not None:
+                        scored.append((ent.start_char + offset, ent.end_char + offset, ent.label_, score))
+                offset += len(shard.text)
+            fused = doc_shards[0] if len(doc_shards) == 1 else Doc.from_docs(doc_shards, ensure_whitespace=False)
+            set_entity_scores(fused, scored)
+            yield fused
+
+    # --- evaluation and initialization ---------------------------------------------------
+    def scorer(self, examples: Iterable[Example]) -> dict[str, Any]:
+        """spaCy's NER precision/recall/F1, overall and per label."""
+        return get_ner_prf(examples)
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        nlp: Language | None = None,
+        labels: LabelsArg | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Labels from the argument, else keep configured ones, else collect them from data."""
+        if labels:
+            self._labels = resolve_labels(labels)
+        elif not self._labels:
+            found = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
+            if found:
+                self._labels = resolve_labels(found)
+        self._messages = None
+
+    # --- serialization -------------------------------------------------------------------
+    def _cfg(self) -> dict[str, Any]:
+        return {
+            "labels": self._labels,
+            "template_version": TEMPLATE_VERSION,
+            "example": None
+            if self._example is None
+            else {"text": self._example.text, "spans": [list(s) for s in self._example.spans]},
+            "alignment_mode": self._alignment_mode,
+            "bytes_per_token": self._bytes_per_token,
+        }
+
+    def _set_cfg(self, cfg: Mapping[str, Any]) -> None:
+        if cfg.get("template_version", TEMPLATE_VERSION) != TEMPLATE_VERSION:
+            raise LLMNERError(
+                Errors.E011.format(
+                    name="template_version",
+                    value=cfg.get("template_version"),
+                    hint=f"This task (XMLNER.v1) uses prompt template {TEMPLATE_VERSION}; "
+                    "load the pipeline with the spacy_llmner version that saved it.",
+                )
+            )
+        self._labels = dict(cfg.get("labels") or {})
+        ex = cfg.get("example")
+        self._example = PromptExample(ex["text"], tuple(tuple(s) for s in ex["spans"])) if ex else None  # type: ignore[misc]
+        self._alignment_mode = cfg.get("alignment_mode", self._alignment_mode)
+        self._bytes_per_token = cfg.get("bytes_per_token", self._bytes_per_token)
+        self._messages = None
+
+    def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:
+        return srsly.json_dumps(self._cfg()).encode("utf8")
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Sequence[str] = ()) -> XMLNERTask:
+        self._set_cfg(srsly.json_loads(bytes_data))
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self._cfg())
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> XMLNERTask:
+        self._set_cfg(srsly.read_json(Path(path) / "cfg.json"))
+        return self
+
+
+def make_xmlner_task(
+    labels: LabelsArg | None = "hipaa",
+    label_definitions: dict[str, str] | None = None,
+    example: dict[str, Any] | None = None,
+    alignment_mode: str = "contract",
+    bytes_per_token: float = 1.0,
+) -> XMLNERTask:
+    """Registered as ``spacy_llmner.XMLNER.v1``. ``labels``: a preset name, list or dict."""
+    return XMLNERTask(
+        labels,
+        label_definitions=label_definitions,
+        example=example,
+        alignment_mode=alignment_mode,
+        bytes_per_token=bytes_per_token,
+    )

@@ -1,0 +1,127 @@
+"""LoRA fine-tuning of a causal LM on a DocBin corpus; the adapter is saved as safetensors.
+
+The base model stays frozen; peft wraps all linear projections (by default) with low-rank
+updates. The prompt is built from the task's label set and template version, which are written
+next to the adapter (``spacy_llmner.json``) so the pipeline can check that it runs the adapter
+with the prompt it was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..prompting import TEMPLATE_VERSION, resolve_labels
+from .config import LoraConfigFile, LoraSettings
+from .sft import build_dataset, read_docbin
+from .trainer import run
+
+logger = logging.getLogger("spacy_llmner")
+
+META_FILE = "spacy_llmner.json"
+
+
+def peft_config(settings: LoraSettings) -> Any:
+    """``LoraConfig`` for causal-LM fine-tuning."""
+    from peft import LoraConfig, TaskType
+
+    return LoraConfig(
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=settings.target_modules,
+        bias=settings.bias,
+        task_type=TaskType.CAUSAL_LM,
+    )
+
+
+def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
+    """Tokenizer and model of a hub id or local directory (safetensors only)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(name))
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(str(name), dtype=dtype, use_safetensors=True)
+    if tokenizer.pad_token_id is None:
+        # Padding positions are masked out of attention and loss; any id will do.
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, model
+
+
+def wrap(model: Any, settings: LoraSettings) -> Any:
+    """The base frozen, LoRA matrices trainable."""
+    from peft import get_peft_model
+
+    return get_peft_model(model, peft_config(settings))
+
+
+def train_adapter(
+    base: str | Path,
+    train_path: str | Path,
+    dev_path: str | Path | None,
+    config: LoraConfigFile,
+    output_dir: str | Path,
+    loss_log: str | Path,
+) -> dict[str, Any]:
+    """Fine-tune ``base`` on ``train_path`` and save the adapter to ``output_dir``."""
+    settings = config.training
+    labels = resolve_labels(config.labels)
+    tokenizer, model = load_base(base, bf16=settings.bf16)
+    train = build_dataset(read_docbin(train_path), tokenizer, labels, settings.max_length, "train")
+    dev = (
+        build_dataset(read_docbin(dev_path), tokenizer, labels, settings.max_length, "dev")
+        if dev_path
+        else None
+    )
+    model = wrap(model, config.lora)
+    if settings.gradient_checkpointing:
+        model.enable_input_require_grads()
+    trainable, total = model.get_nb_trainable_parameters()
+    output_dir = Path(output_dir)
+    summary = run(model, train, dev, settings, tokenizer.pad_token_id, output_dir / "_work", loss_log)
+    summary.update(
+        trainable_params=int(trainable),
+        total_params=int(total),
+        train_stats=train.stats,
+        dev_stats=dev.stats if dev is not None else None,
+    )
+    save_adapter(model, output_dir, base=str(base), labels=labels, summary=summary)
+    return summary
+
+
+def save_adapter(
+    model: Any, output_dir: str | Path, base: str, labels: dict[str, str], summary: dict[str, Any]
+) -> Path:
+    """Adapter weights (safetensors) + config via peft, and the prompt it was trained with."""
+    import shutil
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(output_dir, safe_serialization=True)
+    shutil.rmtree(output_dir / "_work", ignore_errors=True)
+    meta = {
+        "base_model": base,
+        "labels": labels,
+        "template_version": TEMPLATE_VERSION,
+        "training": summary,
+    }
+    (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")
+    return output_dir
+
+
+def read_meta(adapter_dir: str | Path) -> dict[str, Any]:
+    """What ``train`` recorded next to an adapter (labels, template version, base)."""
+    from ..errors import Errors, LLMNERError
+
+    path = Path(adapter_dir)
+    missing = [
+        name
+        for name in ("adapter_config.json", "adapter_model.safetensors", META_FILE)
+        if not (path / name).exists()
+    ]
+    if missing:
+        raise LLMNERError(Errors.E307.format(path=path, missing=missing))
+    return json.loads((path / META_FILE).read_text(encoding="utf8"))

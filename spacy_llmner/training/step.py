@@ -1,0 +1,88 @@
+"""The loss of one batch, with the shared prompt prefix run once per batch.
+
+Every training conversation starts with the same prompt prefix (instruction, label list, worked
+example: hundreds of tokens, usually several times the document). The plain path runs it once
+per row. The shared-prefix path runs it once per batch (batch size 1), repeats its KV cache over
+the rows, and runs the rows after it with ``past_key_values``, positions offset by the prefix
+length and an attention mask covering prefix + row. Gradients flow through the shared prefix
+(its activations feed every row), so the loss and the gradients are the same as the plain path's
+up to float rounding — only the prefix compute is divided by the batch size.
+
+Logits are computed only at positions that predict a labelled token (``logits_to_keep``), so a
+large vocabulary does not materialise a (batch, length, vocab) tensor for the masked prompt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .sft import IGNORE
+
+
+def _keep_positions(labels: torch.Tensor) -> torch.Tensor:
+    """Positions t whose logits predict a labelled token t+1 (union over the rows)."""
+    return torch.nonzero((labels[:, 1:] != IGNORE).any(dim=0), as_tuple=False).flatten()
+
+
+def batch_loss(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Summed token cross-entropy over the labelled tokens, and their count.
+
+    The sum (not the mean) lets the caller normalise over a whole gradient-accumulation window.
+    """
+    input_ids, mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
+    keep = _keep_positions(labels)
+    n_items = int((labels[:, 1:] != IGNORE).sum())
+    if keep.numel() == 0:
+        zero = next(p for p in model.parameters() if p.requires_grad).sum() * 0.0
+        return zero, 0
+    prefix = batch.get("prefix_ids")
+    if prefix is not None and prefix.shape[-1] > 0:
+        out = _shared_prefix_forward(model, prefix, input_ids, mask, keep)
+    else:
+        out = model(input_ids=input_ids, attention_mask=mask, logits_to_keep=keep, use_cache=False)
+    logits = out.logits  # (B, len(keep), V)
+    targets = labels[:, keep + 1]
+    loss = F.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]),
+        targets.reshape(-1),
+        ignore_index=IGNORE,
+        reduction="sum",
+    )
+    return loss, n_items
+
+
+def _shared_prefix_forward(
+    model: Any,
+    prefix: torch.Tensor,
+    input_ids: torch.Tensor,
+    mask: torch.Tensor,
+    keep: torch.Tensor,
+) -> Any:
+    """Prefix once (batch 1, with grad), its cache repeated over the rows, then the rows."""
+    batch, width = input_ids.shape
+    n_prefix = prefix.shape[-1]
+    pre = model(input_ids=prefix, use_cache=True, logits_to_keep=1)
+    cache = pre.past_key_values
+    cache.batch_repeat_interleave(batch)
+    full_mask = torch.cat([mask.new_ones((batch, n_prefix)), mask], dim=1)
+    positions = torch.arange(n_prefix, n_prefix + width, device=input_ids.device).expand(batch, -1)
+    return model(
+        input_ids=input_ids,
+        attention_mask=full_mask,
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+        logits_to_keep=keep,
+    )
+
+
+def count_tokens(batch: dict[str, torch.Tensor]) -> tuple[int, int]:
+    """(conversation tokens as the plain path sees them, tokens actually run) for throughput."""
+    rows = int(batch["attention_mask"].sum())
+    prefix = batch.get("prefix_ids")
+    n_prefix = int(prefix.shape[-1]) if prefix is not None else 0
+    n_rows = int(batch["input_ids"].shape[0])
+    return rows + n_prefix * n_rows, rows + n_prefix
