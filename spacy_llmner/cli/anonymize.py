@@ -15,21 +15,21 @@ from ..errors import LLMNERError
 from ._app import app
 
 
-class FileFormat(str, Enum):
+class FileFormat(Enum):
     auto = "auto"
     txt = "txt"
     jsonl = "jsonl"
     csv = "csv"
 
 
-class Mode(str, Enum):
+class Mode(Enum):
     replace = "replace"
     mask = "mask"
     hash = "hash"
     encrypt = "encrypt"
 
 
-class Scope(str, Enum):
+class Scope(Enum):
     record = "record"
     file = "file"
 

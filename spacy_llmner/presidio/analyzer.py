@@ -75,7 +75,7 @@ class LLMNERAnalyzerEngine(AnalyzerEngine):
             results = resolve_overlaps(results, text=text)
         if not return_decision_process:
             for result in results:
-                result.analysis_explanation = None
+                result.analysis_explanation = None  # type: ignore[assignment]
         return results
 
     def analyze_batch(

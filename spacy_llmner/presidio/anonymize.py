@@ -101,8 +101,8 @@ def _as_operator_result(item: OperatorResult | Mapping[str, Any]) -> OperatorRes
         start=int(item["start"]),
         end=int(item["end"]),
         entity_type=str(item["entity_type"]),
-        text=item.get("text"),
-        operator=item.get("operator"),
+        text=str(item.get("text") or ""),
+        operator=str(item.get("operator") or "encrypt"),
     )
 
 

@@ -43,12 +43,15 @@ _SUFFIXES: dict[str, Format] = {
 }
 
 
+Renderer = Callable[[str | None, list[dict[str, Any]]], str]
+
+
 @dataclass
 class Record:
     """One unit of input: ``text`` to anonymize (``None``: copy as is) and how to write it."""
 
     text: str | None
-    render: Callable[[str | None, list[dict[str, Any]]], str]
+    render: Renderer
 
 
 def detect_format(path: Path, fmt: str = "auto") -> Format:
@@ -121,10 +124,19 @@ def count_records(path: Path, fmt: Format, whole_file: bool = False) -> int | No
     return n + (1 if last and not last.endswith(b"\n") else 0)
 
 
+def _plain(original: str, ending: str = "") -> Renderer:
+    """Render a text record: its replacement (or the original) plus its line ending."""
+
+    def render(new: str | None, items: list[dict[str, Any]]) -> str:
+        return (original if new is None else new) + ending
+
+    return render
+
+
 def _txt_records(path: Path, whole_file: bool) -> Iterator[Record]:
     if whole_file:
         text = _decode(path.read_bytes(), path, 1)
-        yield Record(text, lambda new, items: text if new is None else new)
+        yield Record(text, _plain(text))
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -132,9 +144,7 @@ def _txt_records(path: Path, whole_file: bool) -> Iterator[Record]:
             text = _decode(content, path, number)
             yield Record(
                 text if text.strip() else None,
-                lambda new, items, text=text, ending=ending: (
-                    (text if new is None else new) + ending
-                ),
+                _plain(text, ending),
             )
 
 
@@ -144,7 +154,7 @@ def _jsonl_records(path: Path, field: str, items_field: str | None) -> Iterator[
             content, ending = _split_ending(raw)
             line = _decode(content, path, number)
             if not line.strip():
-                yield Record(None, lambda new, items, line=line, ending=ending: line + ending)
+                yield Record(None, _plain(line, ending))
                 continue
             try:
                 obj = json.loads(line)

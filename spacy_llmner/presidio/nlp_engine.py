@@ -42,15 +42,16 @@ class LLMNERNlpEngine(SpacyNlpEngine):
 
     def load(self) -> None:
         """Use the given ``nlp`` objects, load the rest from local paths (never a download)."""
-        self.nlp = {}
+        loaded: dict[str, Language] = {}
         for model in self.models:
             self._validate_model_params(model)
             lang = model["lang_code"]
             given = self._given.get(lang)
-            self.nlp[lang] = given if given is not None else load_pipeline(model["model_name"])
+            loaded[lang] = given if given is not None else load_pipeline(model["model_name"])
+        self.nlp = loaded  # type: ignore[assignment]  # Presidio declares it as None
         if not self._custom_mapping:
             labels: list[str] = []
-            for nlp in self.nlp.values():
+            for nlp in loaded.values():
                 labels.extend(pipeline_labels(nlp) or ())
             self.ner_model_configuration.model_to_presidio_entity_mapping = resolve_mapping(
                 labels, None
@@ -58,7 +59,8 @@ class LLMNERNlpEngine(SpacyNlpEngine):
 
     def uses(self, nlp: Language) -> bool:
         """True when this engine runs exactly this pipeline (so its Docs can be reused)."""
-        return any(loaded is nlp for loaded in (self.nlp or {}).values())
+        pipelines: dict[str, Language] = self.nlp or {}
+        return any(loaded is nlp for loaded in pipelines.values())
 
     def _get_scores_for_entities(self, doc: Doc) -> list[float]:
         default = float(self.ner_model_configuration.default_score or 0.0)

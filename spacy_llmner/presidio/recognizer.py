@@ -28,6 +28,8 @@ SCORE_SOURCE_KEY = "llmner_score_source"
 class LLMNERRecognizer(LocalRecognizer):
     """Presidio recognizer whose results carry the LLM's per-entity confidence."""
 
+    name: str
+
     def __init__(
         self,
         pipeline: PipelineLike,
