@@ -10,3 +10,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Keeps typer from collapsing the app into its only command when just one area is present."""
