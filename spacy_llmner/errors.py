@@ -109,12 +109,12 @@ class Errors(metaclass=ErrorsWithCodes):
         "line needs a \"text\" string and an optional \"spans\" list."
     )
     E105 = (
-        "Span {index} on line {line} of '{path}' is malformed: it needs integer 'start' and "
-        "'end' and a string 'label'."
+        "Line {line} of '{path}': span {index} is malformed. Each span needs integer 'start' "
+        "and 'end' and a string 'label'."
     )
     E106 = (
-        "Span {index} on line {line} of '{path}' has offsets ({start}, {end}) outside the text "
-        "of length {length} or start >= end. Offsets are 0-based character offsets, end "
+        "Line {line} of '{path}': span {index} has offsets ({start}, {end}), outside the text "
+        "of length {length} or with start >= end. Offsets are 0-based character offsets, end "
         "exclusive."
     )
     E107 = (
@@ -127,8 +127,10 @@ class Errors(metaclass=ErrorsWithCodes):
         "labels, or 'old=new,other=' (an empty target drops the label)."
     )
     E110 = (
-        "A document has overlapping or out-of-range entities and cannot be stored as doc.ents "
-        "(document {index}). Remove overlapping spans before converting."
+        "Document {index}: the entity at characters ({start}, {end}) does not fall on token "
+        "boundaries, is out of range, or overlaps another entity (-1 means the overlap could not "
+        "be located), so it cannot be stored as doc.ents. Fix the spans, or convert the data with "
+        "`jsonl_to_docbin`, which drops and counts such spans."
     )
     # --- presidio (E2xx) ---
     E201 = (
@@ -236,11 +238,6 @@ class Errors(metaclass=ErrorsWithCodes):
         "The pipeline '{path}' has no component that sets entities (doc.ents), so there is "
         "nothing to evaluate. Build it with `python -m spacy_llmner assemble` or add an "
         "'llm_ner' component."
-    )
-    E309 = (
-        "Could not read the label map '{path}': {reason}. Pass a JSON object mapping the labels "
-        "in your data to the model's labels, e.g. {{\"NAME\": \"PERSON\", \"ZIP\": \"LOCATION\"}}; "
-        "map a label to null to drop it."
     )
     # --- tagging (E4xx) ---
     E401 = (
