@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable
 
 DIGITS = string.digits
 UPPER = string.ascii_uppercase
@@ -244,11 +245,11 @@ def _dl_oh(r: random.Random) -> str:
     return letters(r, 2) + digits(r, 6)
 
 
-def _dl_digits(n: int):  # noqa: ANN202 - tiny factory for the table below
+def _dl_digits(n: int) -> Callable[[random.Random], str]:
     return lambda r: digits(r, n, True)
 
 
-US_DL_FORMATS = {
+US_DL_FORMATS: dict[str, Callable[[random.Random], str]] = {
     "CA": _dl_ca, "NY": _dl_ny, "TX": _dl_digits(8), "FL": _dl_fl, "IL": _dl_il,
     "PA": _dl_digits(8), "WA": _dl_wa, "NJ": _dl_nj, "MI": _dl_mi, "OH": _dl_oh,
     "GA": _dl_digits(9), "NC": _dl_digits(12), "AZ": _dl_ca, "MA": lambda r: "S" + digits(r, 8),

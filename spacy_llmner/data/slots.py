@@ -87,16 +87,22 @@ class Context:
     locale: str
     no_entities: bool = False
     today: dt.date = field(init=False)
-    _cache: dict[str, object] = field(default_factory=dict, init=False)
+    memory: dict[str, object] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.today = dates.random_date(self.rng, dt.date(2016, 1, 1), dt.date(2025, 6, 30))
 
     def cached(self, key: str, make: Callable[[], object]) -> object:
         """The same value for ``key`` everywhere in the document (the patient stays one person)."""
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+        if key not in self.memory:
+            self.memory[key] = make()
+        return self.memory[key]
+
+    def remember(self, key: str, value: object) -> None:
+        self.memory[key] = value
+
+    def recall(self, key: str) -> object | None:
+        return self.memory.get(key)
 
     def person(self, key: str, gender: str | None = None) -> Person:
         def make() -> Person:
@@ -114,9 +120,9 @@ class Context:
     @property
     def age(self) -> int:
         def make() -> int:
-            band = self.rng.choices(("child", "adult", "old"), weights=(10, 80, 10))[0]
-            return {"child": (1, 17), "adult": (18, 89), "old": (90, 104)}[band][0] + (
-                self.rng.randint(0, {"child": 16, "adult": 71, "old": 14}[band]))
+            # children, adults, and the over-89s whom Safe Harbor singles out
+            low, high = self.rng.choices(((1, 17), (18, 89), (90, 104)), weights=(10, 80, 10))[0]
+            return self.rng.randint(low, high)
 
         return self.cached("age", make)  # type: ignore[return-value]
 
@@ -162,12 +168,12 @@ def one(label: str, fn: Callable[[Context], str]) -> SlotFn:
     return lambda ctx: [(fn(ctx), label)]
 
 
-def keyed(keys: tuple[str, ...], label: str, fn: Callable[[Context], str]) -> SlotFn:
+def keyed(keys: tuple[str, ...], label: str, fn: Callable[[Context], str], number: bool = True) -> SlotFn:
     """``Key: value`` with a varied key and separator; only the value is labelled."""
 
     def fill(ctx: Context) -> list[Piece]:
         key = ctx.rng.choice(keys)
-        sep = ctx.rng.choices((": ", " ", " - ", " #", ":  "), weights=(10, 4, 1, 1, 1))[0]
+        sep = ctx.rng.choices((": ", " ", " - ", " #", ":  "), weights=(10, 4, 1, 1 if number else 0, 1))[0]
         if key.endswith(("#", ".", ":")):
             sep = " "
         return [(key + sep, None), (fn(ctx), label)]
@@ -237,7 +243,7 @@ slot("pt_full", "PERSON")(lambda ctx: [(ctx.patient.full, "PERSON")])
 def _pt_ref(ctx: Context) -> list[Piece]:
     """How a note refers back to the patient: "Ms. Doe", "Jane", "the patient"."""
     if ctx.no_entities:
-        return [(ctx.rng.choice(("The patient", "Patient", "The pt")), None)]
+        return [(ctx.rng.choice(("the patient", "the patient", "the pt")), None)]
     p = ctx.patient
     r = ctx.rng.random()
     if r < 0.5:
@@ -246,7 +252,7 @@ def _pt_ref(ctx: Context) -> list[Piece]:
         return [(p.first, "PERSON")]
     if r < 0.9:
         return [(p.full, "PERSON")]
-    return [("The patient", None)]
+    return [("the patient", None)]
 
 
 @slot("greet", "PERSON", optional=True)
@@ -268,10 +274,20 @@ def _pronoun(forms: tuple[str, str, str]) -> SlotFn:
 for _name, _forms in {
     "he": ("he", "she", "they"), "He": ("He", "She", "They"), "his": ("his", "her", "their"),
     "His": ("His", "Her", "Their"), "him": ("him", "her", "them"),
-    "man": ("man", "woman", "person"), "sex": ("M", "F", "X"), "is": ("is", "is", "are"),
+    "sex": ("M", "F", "X"), "is": ("is", "is", "are"),
     "has": ("has", "has", "have"), "was": ("was", "was", "were"),
 }.items():
     slot(_name)(_pronoun(_forms))
+
+
+@slot("man")
+def _man(ctx: Context) -> list[Piece]:
+    """The patient's noun: "man", "woman", "girl", "child" ... (agrees with gender and age)."""
+    g, adult = ctx.patient.gender, ctx.age >= 18
+    word = {"m": ("boy", "man"), "f": ("girl", "woman"), "x": ("child", "person")}[g][adult]
+    if ctx.rng.random() < 0.2:
+        word = {"m": "male", "f": "female", "x": "patient"}[g]
+    return [(word, None)]
 
 
 @slot("dr", "PERSON")
@@ -320,7 +336,7 @@ def _ts(ctx: Context) -> list[Piece]:
         return []
     minute = int(ctx.cached("ts_minute", lambda: ctx.rng.randint(7 * 60, 20 * 60)))  # type: ignore[arg-type]
     minute += ctx.rng.randint(0, 3)
-    ctx._cache["ts_minute"] = minute
+    ctx.remember("ts_minute", minute)
     style = ctx.cached("ts_style", lambda: ctx.rng.randrange(3))
     t = f"{minute // 60:02d}:{minute % 60:02d}"
     if style == 1:
@@ -340,6 +356,14 @@ def _age_phrase(ctx: Context) -> list[Piece]:
     return [(str(ctx.age), "AGE"), (suffix, None)]
 
 
+@slot("a_age_phrase", "AGE")
+def _a_age_phrase(ctx: Context) -> list[Piece]:
+    """``a 67-year-old`` / ``an 80-year-old``: the article follows how the number is spoken."""
+    a = str(ctx.age)
+    article = "an" if a.startswith("8") or a in ("11", "18") else "a"
+    return [(article + " ", None), *_age_phrase(ctx)]
+
+
 @slot("aged", "AGE")
 def _aged(ctx: Context) -> list[Piece]:
     a = str(ctx.age)
@@ -357,6 +381,10 @@ def _past(ctx: Context, days: int = 700) -> dt.date:
     return ctx.today - dt.timedelta(days=ctx.rng.randint(0, days))
 
 
+def _admission(ctx: Context) -> dt.date:
+    return ctx.cached("admission", lambda: _past(ctx, 400))  # type: ignore[return-value]
+
+
 def _future(ctx: Context) -> dt.date:
     return ctx.today + dt.timedelta(days=ctx.rng.randint(1, 120))
 
@@ -370,6 +398,10 @@ slot("future_date", "DATE_TIME")(one(
     "DATE_TIME", lambda ctx: dates.format_date(ctx.rng, _future(ctx), ctx.locale)))
 slot("dob", "DATE_TIME")(one(
     "DATE_TIME", lambda ctx: dates.format_date(ctx.rng, ctx.dob, ctx.locale, with_year=True)))
+slot("adm_date", "DATE_TIME")(one("DATE_TIME", lambda ctx: dates.format_date(
+    ctx.rng, _admission(ctx), ctx.locale, with_year=True)))
+slot("dis_date", "DATE_TIME")(one("DATE_TIME", lambda ctx: dates.format_date(
+    ctx.rng, _admission(ctx) + dt.timedelta(days=ctx.rng.randint(1, 12)), ctx.locale, with_year=True)))
 slot("time", "DATE_TIME")(one("DATE_TIME", lambda ctx: dates.format_time(ctx.rng)))
 slot("datetime", "DATE_TIME")(one(
     "DATE_TIME", lambda ctx: dates.format_datetime(ctx.rng, _past(ctx, 30), ctx.locale)))
@@ -549,7 +581,8 @@ slot("email", "EMAIL_ADDRESS")(one("EMAIL_ADDRESS", lambda ctx: (
     ctx.fake.email() if ctx.rng.random() < 0.5 else _email_for(ctx, ctx.person("contact"), False))))
 slot("email_kv", "EMAIL_ADDRESS")(keyed(("Email", "E-mail", "email", "Email address", "Contact email"),
                                         "EMAIL_ADDRESS", lambda ctx: str(ctx.cached(
-                                            "pt_email", lambda: _email_for(ctx, ctx.patient, False)))))
+                                            "pt_email", lambda: _email_for(ctx, ctx.patient, False))),
+                                        number=False))
 
 
 def _url(ctx: Context) -> str:
@@ -677,7 +710,7 @@ for _name, _pool in {
     "icd": vocab.ICD10, "cpt": vocab.CPT, "role": vocab.ROLES, "reltime": vocab.RELATIVE_TIMES,
     "dur": vocab.DURATIONS, "symptom": vocab.SYMPTOMS, "proc": vocab.PROCEDURES,
     "spec": vocab.SPECIALTIES, "rel": vocab.RELATIONS, "kin": vocab.KIN,
-    "infection": vocab.PLACE_DISEASES,
+    "infection": vocab.PLACE_DISEASES, "fluid": vocab.FLUIDS,
 }.items():
     slot(_name)(plain(lambda ctx, _p=_pool: ctx.rng.choice(_p)))
 
@@ -687,15 +720,18 @@ for _name, _pool in {
 def _drug(ctx: Context) -> list[Piece]:
     """A drug name; remembered so that the next ``{dose}`` fits it."""
     drug = ctx.rng.choice(vocab.DRUGS)
-    ctx._cache["last_drug"] = drug
+    ctx.remember("last_drug", drug)
     return [(drug, None)]
 
 
-slot("dose")(plain(lambda ctx: vocab.dose(ctx.rng, ctx._cache.get("last_drug"))))  # type: ignore[arg-type]
+slot("dose")(plain(lambda ctx: vocab.dose(ctx.rng, str(ctx.recall("last_drug") or ""))))
 slot("lab")(plain(lambda ctx: vocab.fill_numbers(ctx.rng, ctx.rng.choice(vocab.LABS))))
 slot("vital")(plain(lambda ctx: vocab.fill_numbers(ctx.rng, ctx.rng.choice(vocab.VITALS))))
 slot("room")(plain(lambda ctx: vocab.fill_numbers(ctx.rng, ctx.rng.choice(vocab.ROOMS))))
 slot("n")(plain(lambda ctx: str(ctx.rng.randint(2, 12))))
+slot("tabs")(plain(lambda ctx: ctx.rng.choice(("1 tablet", "2 tablets", "one tablet", "half a tablet",
+                                                  "1 capsule", "2 puffs", "10 mL"))))
+slot("pct")(plain(lambda ctx: str(ctx.rng.randint(5, 100))))
 slot("qty")(plain(lambda ctx: f"{ctx.rng.choice((14, 28, 30, 60, 90, 100))} {ctx.rng.choice(('tablets', 'capsules', 'tabs'))}"))
 slot("ndc")(plain(lambda ctx: f"{ids.digits(ctx.rng, 5)}-{ids.digits(ctx.rng, 4)}-{ids.digits(ctx.rng, 2)}"))
 slot("lot")(plain(lambda ctx: ids.letters(ctx.rng, 2) + ids.digits(ctx.rng, 4)))

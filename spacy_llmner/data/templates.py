@@ -31,6 +31,7 @@ class Kind:
     p_closer: float = 0.5
     presets: dict[str, object] = field(default_factory=dict)  # per-document context defaults
     weight: int = 10
+    natural: frozenset[str] | None = None  # labels that fit this kind best (None: all of them)
 
 
 # --- focus pools: per register, per label, clauses that certainly contain that label ----------
@@ -50,12 +51,12 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Home address: {addr}.",
             "{pt_ref} was transferred from a nursing home in {city}.",
             "Lives alone in {city_region} and is independent with ADLs.",
-            "Correspondence address:\n{addr_ml}",
+            "Correspondence address:\n{addr_ml}\n",
             "Postal code on file: {postcode}.",
             "{He} recently moved to {city} from {region}.",
         ),
         "DATE_TIME": (
-            "Admitted on {date_full} and discharged on {date_full}.",
+            "Admitted on {adm_date} and discharged on {dis_date}.",
             "Last seen in clinic on {date}.",
             "Symptoms began on {date_full} at around {time}.",
             "History of appendectomy in {year}.",
@@ -65,7 +66,7 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Diagnosed with {cond} in {month_year}.",
         ),
         "AGE": (
-            "{pt_ref} is a {age_phrase} {man} with a history of {cond}.",
+            "{pt_ref} is {a_age_phrase} {man} with a history of {cond}.",
             "{His} {kin} died of {cond} at the age of {age2}.",
             "The patient is {aged}.",
             "{age_phrase} {man} with {cond}, here for review.",
@@ -176,7 +177,7 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
         "LOCATION": (
             "We just moved to {addr}, please update my file.",
             "I'm staying with my {rel} in {city} until {future_date}.",
-            "Can you send the letter to\n{addr_ml}",
+            "Can you send the letter to:\n{addr_ml}\n",
             "Is the clinic on {street} open on weekends?",
             "I'm in {city} this week.",
         ),
@@ -341,6 +342,20 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Labels that naturally occur in a kind; focus labels are mostly drawn from these.
+_CORE = frozenset({"PERSON", "LOCATION", "DATE_TIME", "AGE", "PHONE_NUMBER", "EMAIL_ADDRESS",
+                   "ORGANIZATION", "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_ID"})
+_CLINICAL = _CORE | {"DEVICE_ID", "LICENSE_NUMBER", "Rx_NUMBER", "ORDER_NUMBER", "VEHICLE_ID", "URL",
+                     "US_SSN"}
+_PHARMACY = _CORE | {"Rx_NUMBER", "ORDER_NUMBER", "CREDIT_CARD", "ACCOUNT_NUMBER", "LICENSE_NUMBER",
+                     "US_DRIVER_LICENSE", "URL"}
+_BILLING = _CORE | {"ACCOUNT_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "ORDER_NUMBER",
+                    "US_DRIVER_LICENSE", "URL"}
+_DEVICE = frozenset({"DEVICE_ID", "IP_ADDRESS", "URL", "DATE_TIME", "PERSON", "MEDICAL_RECORD_NUMBER",
+                     "ORDER_NUMBER", "ORGANIZATION", "PHONE_NUMBER", "EMAIL_ADDRESS", "ACCOUNT_NUMBER"})
+_INSTRUCTIONS = frozenset({"DATE_TIME", "PHONE_NUMBER", "URL", "ORGANIZATION", "PERSON", "LOCATION",
+                           "Rx_NUMBER", "EMAIL_ADDRESS", "ORDER_NUMBER"})
+
 # --- document kinds ----------------------------------------------------------------------------
 
 _CLINICAL_BODY = (
@@ -358,7 +373,7 @@ _CLINICAL_BODY = (
     "{He} denies {symptom}.",
     "Discussed with {role}, who agrees.",
     "Moved to {room} for monitoring.",
-    "Reports {symptom} since {reltime}.",
+    "Reports {symptom}, onset {reltime}.",
     "Dose reduced to {dose} given {lab}.",
     "Referred to {spec}.",
     "Allergic to {drug} (rash).",
@@ -367,10 +382,11 @@ _CLINICAL_BODY = (
     "{His} {rel} reports {symptom} at night.",
     "Seen by {dr} on {date}.",
     "{pt_ref} lives with {his} {rel} and is independent with ADLs.",
-    "{pt_ref} {is} tolerating {drug} well.",
+    "{pt_ref} is tolerating {drug} well.",
     "{pt_ref} lives in {city} with {his} {rel}.",
     "ICD-10 {icd}; CPT {cpt}.",
     "Hold {drug} for {dur}.",
+    "Given {fluid} IV over {n} hours.",
     "Tested negative for {infection}.",
     "Smoker since {year}, {n} cigarettes a day.",
     "Returned from {country} {reltime}; {infection} considered unlikely.",
@@ -389,7 +405,7 @@ _MESSAGE_BODY = (
     "The {symptom} started {reltime} and is getting worse.",
     "Should I still take my {drug} {dose} before the procedure?",
     "My {lab} result came back, what does it mean?",
-    "I think the dose of {dose} is too strong.",
+    "I think the {drug} dose of {dose} is too strong.",
     "I was told to go to {room} but it was closed.",
     "Can I get a referral to {spec}?",
     "My appointment is with {dr} but I can't make it.",
@@ -402,14 +418,14 @@ _DIALOGUE_BODY = (
     "{ts}{them}: Sure, which pharmacy do you use?",
     "{ts}{me}: is it ok to take {drug} with {drug}?",
     "{ts}{them}: I'll check with {role} and get back to you.",
-    "{ts}{me}: been having {symptom} since {reltime}",
+    "{ts}{me}: been having {symptom}, started {reltime}",
     "{ts}{them}: Any other symptoms?",
     "{ts}{me}: no just that",
     "{ts}{them}: Thanks, I found your record.",
     "{ts}{me}: the dose is {dose} right?",
     "{ts}{them}: Please go to {room} when you arrive.",
     "{ts}{me}: my {kin} has {epo}, is that relevant?",
-    "{ts}{me}: I got a tick bite, could it be {infection}?",
+    "{ts}{me}: I read about {infection}, could it be that?",
     "{ts}{them}: I can book you in for {proc}.",
     "{ts}{me}: ok",
     "{ts}{them}: Can you confirm your date of birth?\n{ts}{me}: {dob}",
@@ -421,10 +437,10 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "clinical_note", "formal",
         openers=(
-            "{pt_ref} is a {age_phrase} {man} seen on {date_full} for follow-up of {cond}.",
+            "{pt_ref} is {a_age_phrase} {man} seen on {date_full} for follow-up of {cond}.",
             "{age_phrase} {man} presenting with {symptom} for {dur}.",
             "Progress note, {room}.",
-            "S: {symptom} since {reltime}.",
+            "S: {symptom}, started {reltime}.",
             "Follow-up visit for {cond}.",
             "CC: {symptom}.",
             "{pt} ({mrn_kv}) seen in clinic today.",
@@ -437,7 +453,7 @@ KINDS: tuple[Kind, ...] = (
             "Electronically signed by {dr_sig} on {datetime}.", "{dr_sig}",
             "Dictated but not read.", "Seen with {role}.",
         ),
-        tail_sep="\n", weight=16,
+        tail_sep="\n", weight=16, natural=_CLINICAL,
     ),
     Kind(
         "referral_letter", "formal",
@@ -466,12 +482,13 @@ KINDS: tuple[Kind, ...] = (
             "Best wishes,\nThe {spec} team", "Yours sincerely",
         ),
         head_sep="\n\n", tail_sep="\n\n", p_opener=0.95, p_closer=0.8, weight=9,
+        natural=_CLINICAL - {"VEHICLE_ID", "ORDER_NUMBER"},
     ),
     Kind(
         "discharge_summary", "formal",
         openers=(
             "DISCHARGE SUMMARY", "Discharge Summary - {hospital}", "Patient: {pt}  {mrn_kv}",
-            "Admission date: {date_full}  Discharge date: {date_full}", "Discharge summary",
+            "Admission date: {adm_date}  Discharge date: {dis_date}", "Discharge summary",
         ),
         body=(
             "Diagnosis: {cond} ({icd}).",
@@ -480,6 +497,7 @@ KINDS: tuple[Kind, ...] = (
             "Hospital course: treated with {drug} {dose} {route} {freq} with improvement.",
             "Discharge medications: {drug} {dose} {freq}; {drug} {dose} {freq}.",
             "Stopped: {drug}.",
+            "Received {fluid} on admission.",
             "Discharge vitals: {vital}, {vital}.",
             "Condition at discharge: stable.",
             "Discharged home with {his} {rel}.",
@@ -491,7 +509,7 @@ KINDS: tuple[Kind, ...] = (
             "Discharged to a care home in {city}.",
         ),
         closers=("Discharging clinician: {dr_sig}", "Copy to GP.", "Summary completed {datetime} by {dr}."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=9,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=9, natural=_CLINICAL,
     ),
     Kind(
         "portal_message", "casual",
@@ -537,7 +555,7 @@ KINDS: tuple[Kind, ...] = (
         body=_DIALOGUE_BODY + (
             "{me}: Hi, I'm calling about my {rel}'s appointment.",
             "{them}: Can I put you on hold for a moment?",
-            "{me}: I was told to call back {reltime}.",
+            "{me}: Someone called me {reltime} about my results.",
         ),
         closers=("{them}: Is there anything else I can help with?\n{me}: No, that's all, thanks.",
                  "{them}: Have a good day."),
@@ -563,12 +581,12 @@ KINDS: tuple[Kind, ...] = (
         "pharmacy_record", "form",
         openers=("{pharmacy} - prescription label", "Refill request", "Pharmacy note {datetime}"),
         body=(
-            "{drug} {dose}, {qty}", "Take {n} tablets {freq}.", "Refills remaining: {n}",
+            "{drug} {dose}, {qty}", "Take {tabs} {freq}.", "Refills remaining: {n}",
             "NDC {ndc}", "Lot {lot}", "Prescriber: {dr}", "{rx_kv}", "Patient: {pt}", "Filled {date}",
             "Do not take with alcohol.", "Qty: {qty}", "Sig: {dose} {route} {freq}", "Deliver to: {addr}",
         ),
         closers=("Verified by the pharmacist.", "Keep out of reach of children."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=6,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=6, natural=_PHARMACY,
     ),
     Kind(
         "billing_note", "formal",
@@ -581,18 +599,18 @@ KINDS: tuple[Kind, ...] = (
             "{hpid_kv}.", "Photo ID checked ({dl}).",
         ),
         closers=("Questions? Call {phone}.", "Thank you for your payment."),
-        weight=5,
+        weight=5, natural=_BILLING,
     ),
     Kind(
         "device_log", "form",
         openers=("Remote monitoring report", "Device check {datetime}", "Telemetry upload"),
         body=(
-            "Battery: {n}0%", "Last transmission: {reltime}", "Lead impedance {n}00 ohms", "Alerts: none",
+            "Battery: {pct}%", "Last transmission: {reltime}", "Lead impedance {n}00 ohms", "Alerts: none",
             "AF burden {n}%", "Connected via app", "{device}", "Uploaded from {ip}", "Firmware 4.{n}.1",
             "Mode: DDDR 60", "Sensor glucose {lab}",
         ),
         closers=("Reviewed by {role}.", "Reviewed by {dr}."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=4,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=4, natural=_DEVICE,
     ),
     Kind(
         "instructions", "formal",
@@ -601,11 +619,12 @@ KINDS: tuple[Kind, ...] = (
             "Take {drug} {dose} {freq}.", "Do not exceed {n} doses in 24 hours.",
             "If you notice {symptom}, stop {drug} and call us.", "Book {proc} in {dur}.",
             "People with {epo} may need a lower dose.", "Drink plenty of fluids.",
-            "Bring this sheet to {room}.", "Your {role} will review the results.",
+            "Bring this sheet to {room}.", "{role} will review the results.",
             "Avoid driving for {dur}.", "Apply {dose} to the affected area {freq}.",
         ),
         closers=("Call {phone} with questions.", "Questions? Ask {role}."),
         sep=" ", head_sep="\n", tail_sep="\n", body_weights=(0, 3, 3, 2, 1), weight=6,
+        natural=_INSTRUCTIONS,
     ),
 )
 

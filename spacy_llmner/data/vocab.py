@@ -29,12 +29,14 @@ DRUG_DOSES: dict[str, tuple[str, ...]] = {
     "semaglutide": ("0.25 mg", "0.5 mg", "1 mg"), "empagliflozin": ("10 mg", "25 mg"),
     "salbutamol": ("100 mcg", "2.5 mg nebulised"), "co-amoxiclav": ("625 mg",),
     "doxycycline": ("100 mg",), "nitrofurantoin": ("100 mg", "50 mg"), "pantoprazole": ("40 mg",),
-    "amoxicillin suspension": ("250 mg/5 mL", "5 mL"), "normal saline": ("500 mL", "1000 mL", "250 mL"),
+    "amoxicillin suspension": ("250 mg/5 mL", "5 mL"), "lactulose": ("15 mL", "20 mL"),
     "Lipitor": ("20 mg", "40 mg"), "Eliquis": ("5 mg",), "Xarelto": ("20 mg", "15 mg"),
     "Ozempic": ("0.5 mg", "1 mg"), "Synthroid": ("50 mcg", "88 mcg"), "Ventolin": ("100 mcg",),
     "Tylenol": ("500 mg", "325 mg"), "Advil": ("200 mg",),
 }
 DRUGS = tuple(DRUG_DOSES)
+FLUIDS = ("normal saline 500 mL", "normal saline 1000 mL", "Hartmann's solution 1000 mL",
+          "D5W 250 mL", "0.9% NaCl 1 L", "Ringer's lactate 500 mL")
 DOSE_UNITS = ("mg", "mg", "mg", "mcg", "mL", "g", "units", "mg/kg", "mg/mL", "IU")
 DOSE_AMOUNTS = ("0.5", "1", "2", "2.5", "5", "10", "12.5", "20", "25", "40", "50", "75", "100",
                 "250", "400", "500", "1000")
@@ -96,9 +98,9 @@ ROLES = (
     "the physician assistant", "the triage nurse", "the duty doctor", "the registrar",
     "Chief of Cardiology", "the social worker", "the dietitian", "the GP",
 )
-RELATIVE_TIMES = (
+RELATIVE_TIMES = (  # past only: templates read "started {reltime}"
     "yesterday", "this morning", "last night", "two weeks ago", "today", "earlier this week",
-    "over the weekend", "last month", "3 days ago", "tomorrow", "next week",
+    "over the weekend", "last month", "3 days ago", "a few days ago", "at the weekend",
 )
 DURATIONS = ("3 days", "2 weeks", "10 days", "6 weeks", "3 months", "48 hours", "a week",
              "several months", "5 days", "1 year")
@@ -152,7 +154,7 @@ def fill_numbers(rng: random.Random, pattern: str) -> str:
 
 def dose(rng: random.Random, drug: str | None = None) -> str:
     """A dosage for ``drug`` (or any), sometimes glued (``5mg``): never an entity."""
-    if drug in DRUG_DOSES and rng.random() < 0.85:
+    if drug in DRUG_DOSES:
         text = rng.choice(DRUG_DOSES[drug])
     else:
         text = f"{rng.choice(DOSE_AMOUNTS)} {rng.choice(DOSE_UNITS)}"

@@ -1,0 +1,178 @@
+"""JSONL ``{"text", "spans": [{"start", "end", "label"}]}`` <-> spaCy ``DocBin``.
+
+Real corpora are messy: spans that cut through a token, overlapping annotations, labels named
+differently. Conversion is lenient with annotations (drops and counts what cannot be stored as
+``doc.ents``) but strict with structure (a malformed line raises an error naming its line number).
+Errors and stats never quote the text: these files hold personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc, DocBin, Span
+from spacy.util import filter_spans
+
+from ..errors import Errors, LLMNERError
+from .blank import blank
+
+ALIGNMENT_MODES = ("strict", "contract", "expand")
+LabelMap = Mapping[str, "str | None"]
+
+
+@dataclass
+class ConversionStats:
+    """Counts from one conversion (no text, so it is safe to log)."""
+
+    docs: int = 0
+    spans_in: int = 0
+    spans_kept: int = 0
+    renamed: int = 0
+    dropped_label: int = 0  # label mapped to None / ""
+    dropped_misaligned: int = 0  # no token-aligned span for these offsets
+    adjusted: int = 0  # kept, but snapped to token boundaries (contract/expand)
+    dropped_overlap: int = 0  # overlapped a longer span
+    labels: Counter[str] = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "labels"}
+        out["labels"] = dict(sorted(self.labels.items()))
+        return out
+
+
+def _records(path: Path) -> Iterator[tuple[int, str, list[tuple[int, int, str]]]]:
+    """``(line_number, text, spans)`` per non-empty line; malformed lines raise LLMNERError."""
+    if not path.is_file():
+        raise LLMNERError(Errors.E108.format(path=path))
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise LLMNERError(Errors.E103.format(line=line_no, path=path, reason=err.msg)) from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(
+                record.get("spans", []), list
+            ):
+                raise LLMNERError(Errors.E104.format(line=line_no, path=path))
+            text: str = record["text"]
+            spans = []
+            for index, span in enumerate(record.get("spans", [])):
+                start, end, label = (span.get(k) for k in ("start", "end", "label")) if isinstance(
+                    span, dict) else (None, None, None)
+                if not (_is_int(start) and _is_int(end) and isinstance(label, str)):
+                    raise LLMNERError(Errors.E105.format(index=index, line=line_no, path=path))
+                if not 0 <= start < end <= len(text):
+                    raise LLMNERError(Errors.E106.format(
+                        index=index, line=line_no, path=path, start=start, end=end, length=len(text)))
+                spans.append((start, end, label))
+            yield line_no, text, spans
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_mode(alignment_mode: str) -> None:
+    if alignment_mode not in ALIGNMENT_MODES:
+        raise LLMNERError(Errors.E107.format(mode=alignment_mode))
+
+
+def make_doc(
+    doc: Doc, spans: list[tuple[int, int, str]], label_map: LabelMap | None, alignment_mode: str,
+    stats: ConversionStats,
+) -> Doc:
+    """Set ``doc.ents`` from char spans: rename, align, resolve overlaps (longer wins), count."""
+    aligned: list[Span] = []
+    for start, end, label in spans:
+        stats.spans_in += 1
+        if label_map is not None and label in label_map:
+            new = label_map[label]
+            if not new:
+                stats.dropped_label += 1
+                continue
+            if new != label:
+                stats.renamed += 1
+            label = new
+        span = doc.char_span(start, end, label=label, alignment_mode=alignment_mode)
+        if span is None or len(span) == 0:
+            stats.dropped_misaligned += 1
+            continue
+        if (span.start_char, span.end_char) != (start, end):
+            stats.adjusted += 1
+        aligned.append(span)
+    kept = filter_spans(aligned)  # longest first; ties keep the earlier span
+    stats.dropped_overlap += len(aligned) - len(kept)
+    doc.ents = kept
+    stats.spans_kept += len(kept)
+    stats.labels.update(span.label_ for span in kept)
+    stats.docs += 1
+    return doc
+
+
+def jsonl_to_docbin(
+    path: str | Path,
+    label_map: LabelMap | None = None,
+    alignment_mode: str = "strict",
+    lang: str = "en",
+) -> tuple[DocBin, ConversionStats]:
+    """Read a span JSONL file into a ``DocBin`` (tokenized with ``spacy.blank(lang)``).
+
+    ``label_map`` renames labels (labels not in it are kept; a ``None`` or ``""`` target drops
+    the label). Spans that do not align to tokens under ``alignment_mode`` are dropped, and of
+    overlapping spans the longer is kept; both are counted in the returned stats.
+    """
+    _check_mode(alignment_mode)
+    nlp = blank(lang)
+    stats = ConversionStats()
+    db = DocBin(store_user_data=False)
+    for _, text, spans in _records(Path(path)):
+        db.add(make_doc(nlp.make_doc(text), spans, label_map, alignment_mode, stats))
+    return db, stats
+
+
+def docbin_to_jsonl(
+    source: DocBin | str | Path, out_path: str | Path | None = None, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """The inverse: one ``{"text", "spans"}`` record per doc; also written to ``out_path`` if given."""
+    db = DocBin().from_disk(source) if isinstance(source, (str, Path)) else source
+    records = [
+        {
+            "text": doc.text,
+            "spans": [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in doc.ents],
+        }
+        for doc in db.get_docs(blank(lang).vocab)
+    ]
+    if out_path is not None:
+        with Path(out_path).open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return records
+
+
+def parse_label_map(value: str) -> dict[str, str | None]:
+    """A label map from a JSON file path or from ``old=new,other=`` (empty target drops the label)."""
+    path = Path(value)
+    if value.endswith(".json") or path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise LLMNERError(Errors.E109.format(value=value, reason=type(err).__name__)) from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()
+        ):
+            raise LLMNERError(Errors.E109.format(value=value, reason="expected an object of strings"))
+        return {k: (v or None) for k, v in data.items()}
+    out: dict[str, str | None] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip():
+            raise LLMNERError(Errors.E109.format(value=value, reason=f"'{item}' is not old=new"))
+        out[old.strip()] = new.strip() or None
+    return out
