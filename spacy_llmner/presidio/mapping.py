@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-#: The HIPAA Safe Harbor label set (DESIGN §7); the prompting presets are the source of truth
-#: for descriptions, this tuple only lists names so the Presidio layer needs no model code.
-HIPAA_ENTITIES: tuple[str, ...] = (
-    "PERSON",
-    "LOCATION",
-    "DATE_TIME",
-    "AGE",
-    "PHONE_NUMBER",
-    "EMAIL_ADDRESS",
-    "URL",
-    "IP_ADDRESS",
-    "US_SSN",
-    "MEDICAL_RECORD_NUMBER",
-    "HEALTH_PLAN_ID",
-    "ACCOUNT_NUMBER",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_DRIVER_LICENSE",
-    "LICENSE_NUMBER",
-    "VEHICLE_ID",
-    "DEVICE_ID",
-    "Rx_NUMBER",
-    "ORDER_NUMBER",
-    "ORGANIZATION",
-)
+from ..prompting.labels import HIPAA
+
+#: The HIPAA Safe Harbor label set (DESIGN §7); ``prompting.labels.HIPAA`` is the source.
+HIPAA_ENTITIES: tuple[str, ...] = tuple(HIPAA)
 
 #: Presidio's built-in entity names → ours, for comparing Presidio's default analyzer with a
 #: pipeline (benchmarks). Names absent here (NRP, US_PASSPORT, CRYPTO, ...) have no HIPAA label.
