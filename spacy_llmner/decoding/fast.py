@@ -57,10 +57,14 @@ def _draft(
     auto = row.auto
     forced = b""
     if st.tag:
-        cands = [t for t, _, _ in auto.tag_candidates(st) if t.startswith(st.tag)]
-        if len(cands) != 1:
+        cands = [(t, label) for t, _, label in auto.tag_candidates(st) if t.startswith(st.tag)]
+        if not cands:
             return [], []
-        forced = cands[0][len(st.tag) :]
+        # Several labels still possible: guess one. A wrong guess costs nothing (the first draft
+        # position is verified by the model anyway); a right one saves a forward pass.
+        opened = [ev.label for ev in row.tracker.events if ev.opened]
+        guess = next((t for t, label in cands if opened and label == opened[-1]), cands[0][0])
+        forced = guess[len(st.tag) :]
     window = 8 * k
     tail = auto.c.target[st.pos : st.pos + window]
     at_end = st.pos + window >= auto.n
