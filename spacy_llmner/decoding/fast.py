@@ -30,7 +30,6 @@ class _Row:
     tracker: Tracker
     doc_ids: list[int]
     pending: int | None = None
-    prefilled: bool = False
     n_pos: int = 0  # logical sequence length held in the cache for this row
     n_forward: int = 0
 
@@ -169,6 +168,58 @@ class FastDecoder:
             lay.values = torch.gather(lay.values, 2, idx)
         return torch.gather(mask, 1, order)
 
+    @torch.inference_mode()
+    def _prefill(
+        self,
+        rows: list[_Row | None],
+        new: list[int],
+        prefix: list[tuple[torch.Tensor, torch.Tensor]],
+        cache: Any,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Run new rows' prompts (all but the last token) in their own pass and splice their KV
+        into the shared cache as extra columns, masked for every other row.
+
+        Prefilling inside the decode pass would pad every row to the prompt's width on every
+        pass after a row is recycled; this keeps decode passes at width 1 + draft."""
+        chunks = [rows[b].doc_ids[:-1] for b in new]  # type: ignore[union-attr]
+        width = max(len(c) for c in chunks)
+        for b in new:
+            row = rows[b]
+            assert row is not None
+            row.pending = row.doc_ids[-1]  # a prompt token: fed as input, never as output
+        if width == 0:
+            return mask
+        p_len = prefix[0][0].shape[2]
+        n = len(new)
+        inp = torch.zeros(n, width, dtype=torch.long, device=self.device)
+        sub_mask = torch.zeros(n, p_len + width, dtype=torch.long, device=self.device)
+        sub_mask[:, :p_len] = 1
+        pos = torch.arange(p_len, p_len + width, device=self.device).expand(n, -1).contiguous()
+        for i, c in enumerate(chunks):
+            if c:
+                inp[i, : len(c)] = torch.tensor(c, device=self.device)
+                sub_mask[i, p_len : p_len + len(c)] = 1
+        sub_cache = self._new_cache(prefix, n)
+        self.decoder(
+            input_ids=inp, attention_mask=sub_mask, position_ids=pos,
+            past_key_values=sub_cache, use_cache=True,
+        )
+        self.stats.forward_passes += 1
+        index = torch.tensor(new, device=self.device)
+        for lay, sub in zip(cache.layers, sub_cache.layers):
+            for name in ("keys", "values"):
+                old = getattr(lay, name)
+                extra = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
+                extra[index] = getattr(sub, name)[:, :, p_len:]
+                setattr(lay, name, torch.cat([old, extra], dim=2))
+        extra_mask = torch.zeros(mask.shape[0], width, dtype=mask.dtype, device=self.device)
+        extra_mask[index] = sub_mask[:, p_len:]
+        for i, b in enumerate(new):
+            rows[b].n_pos += len(chunks[i])  # type: ignore[union-attr]
+            rows[b].n_forward += 1  # type: ignore[union-attr]
+        return torch.cat([mask, extra_mask], dim=1)
+
     # --- decoding ------------------------------------------------------------------------
     def decode(
         self,
@@ -217,7 +268,11 @@ class FastDecoder:
             rows.append(_Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len))
         cache = self._new_cache(prefix, n_rows)
         mask = torch.ones(n_rows, p_len, dtype=torch.long, device=self.device)
+        fresh = list(range(n_rows))
         while any(r is not None for r in rows):
+            if fresh:
+                mask = self._prefill(rows, fresh, prefix, cache, mask)
+                fresh = []
             chunks: list[list[int]] = []
             drafts: list[tuple[int, list[int], list[State]]] = []
             for r in rows:
@@ -226,10 +281,7 @@ class FastDecoder:
                     drafts.append((0, [], []))
                     continue
                 st = r.tracker.state
-                if not r.prefilled:
-                    head = list(r.doc_ids)
-                else:
-                    head = [r.pending] if r.pending is not None else []
+                head = [r.pending] if r.pending is not None else []
                 ids, states = _draft(r, st, self.vocab, self.tokenizer, max_draft)
                 chunks.append(head + ids)
                 drafts.append((len(head) - 1, ids, states))
@@ -318,7 +370,6 @@ class FastDecoder:
                 valid = head_len + accepted
                 mask[b, base + valid : base + len(chunks[b])] = 0
                 r.n_pos += valid
-                r.prefilled = True
                 if finished:
                     results[r.doc] = r.tracker.result(self.vocab.lead, r.n_forward)
                     self.stats.output_tokens += len(r.tracker.token_ids)
@@ -328,6 +379,7 @@ class FastDecoder:
                         d = queue.pop(0)
                         auto = Automaton(constraints[d])
                         rows[b] = _Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len)
+                        fresh.append(b)
                     else:
                         rows[b] = None
             # Keep memory bounded: squeeze out masked slots once they dominate the cache.
