@@ -189,8 +189,10 @@ def main() -> None:
     presidio = _presidio_reference(args) if not args["random_model"] else None
     fast = rows.get("fast")
     if fast and "step" in rows:
-        same = fast["tagged"] == rows["step"]["tagged"]
-        print(f"fast path output identical to step-by-step decoder: {same}")
+        # Each method runs in its own process; a near-tie can flip between processes through
+        # floating-point summation order. tests/test_decoding.py asserts identity in-process.
+        same = sum(a == b for a, b in zip(fast["tagged"], rows["step"]["tagged"]))
+        print(f"fast path output identical to the step-by-step decoder on {same}/{len(fast['tagged'])} docs")
     base_b1 = rows.get("generate_b1", {}).get("seconds")
     base_bt = rows.get("generate_batched", {}).get("seconds")
     header = f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
