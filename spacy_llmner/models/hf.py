@@ -75,7 +75,10 @@ class HFModel:
         self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], tuple[ChatFrame, list[int]]] = {}
         self._adapter_meta: dict[str, Any] = {}
         self._lock = threading.Lock()
-        if self.adapter:
+        # A missing adapter dir is not an error yet: spacy.load constructs the model from the
+        # saved config (paths relative to where it was trained) and only then from_disk points
+        # it at the copy inside the pipeline. A dir that exists but lacks files fails now.
+        if self.adapter and Path(self.adapter).exists():
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
 
     # --- loading -------------------------------------------------------------------------
@@ -87,6 +90,8 @@ class HFModel:
         """Load tokenizer and weights (idempotent)."""
         if self.loaded:
             return
+        if self.adapter:
+            self._adapter_meta = check_adapter_dir(Path(self.adapter))
         device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
         self._tokenizer = load_tokenizer(self.name, self.trust_remote_code)
         self._model = load_model(
