@@ -100,6 +100,13 @@ class TrainSettings:
             raise _bad("training.weight_decay", self.weight_decay, "It must be >= 0.")
         if self.lr_scheduler not in _SCHEDULERS:
             raise _bad("training.lr_scheduler", self.lr_scheduler, f"Use one of {_SCHEDULERS}.")
+        if self.shared_prefix and self.gradient_checkpointing:
+            raise _bad(
+                "training.shared_prefix",
+                self.shared_prefix,
+                "The shared prefix is passed on as a KV cache, which gradient checkpointing drops "
+                "in transformers; set training.shared_prefix = false when checkpointing.",
+            )
         if not isinstance(self.max_steps, int) or self.max_steps == 0 or self.max_steps < -1:
             raise _bad("training.max_steps", self.max_steps, "Use -1 (run all epochs) or >= 1.")
 
@@ -125,9 +132,13 @@ class PretrainData:
 
     n_docs: int = 4000
     seed: int = 1000
-    # Fraction of the documents also seen as plain text (language modelling on the whole text).
-    plain_fraction: float = 0.5
-    locales: list[str] = field(default_factory=lambda: ["en_US"])
+    # Fraction of the documents also seen as plain text (language modelling on every token).
+    plain_fraction: float = 0.1
+    # Fraction also seen as plain "document, blank line, tagged document" text: the
+    # copy-with-markup pattern without the long prompt, cheap to train on (no shared prefix).
+    copy_fraction: float = 0.0
+    # Faker locales; empty: the generator's defaults (as `generate` uses for the corpus).
+    locales: list[str] = field(default_factory=list)
     n_dev: int = 100
 
     def __post_init__(self) -> None:
@@ -135,10 +146,11 @@ class PretrainData:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise _bad(f"data.{key}", value, "It must be an integer >= 1.")
-        if not 0.0 <= self.plain_fraction <= 1.0:
-            raise _bad("data.plain_fraction", self.plain_fraction, "It must be in [0, 1].")
-        if not self.locales:
-            raise _bad("data.locales", self.locales, "Give at least one Faker locale, e.g. [\"en_US\"].")
+        for key in ("plain_fraction", "copy_fraction"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise _bad(f"data.{key}", getattr(self, key), "It must be in [0, 1].")
+        if isinstance(self.locales, str) or not all(isinstance(x, str) for x in self.locales):
+            raise _bad("data.locales", self.locales, "Give a list of Faker locales, e.g. [\"en_US\"].")
         self.locales = list(self.locales)
 
 

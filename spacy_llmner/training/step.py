@@ -19,6 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..errors import Errors, LLMNERError
 from .sft import IGNORE
 
 
@@ -66,6 +67,17 @@ def _shared_prefix_forward(
     n_prefix = prefix.shape[-1]
     pre = model(input_ids=prefix, use_cache=True, logits_to_keep=1)
     cache = pre.past_key_values
+    if cache is None or cache.get_seq_length() != n_prefix:
+        # Gradient checkpointing (or a model without a cache) drops it; the rows would then
+        # silently not see the prompt.
+        raise LLMNERError(
+            Errors.E011.format(
+                name="training.shared_prefix",
+                value=True,
+                hint="The model returned no KV cache for the prefix (gradient checkpointing drops "
+                "it); set training.shared_prefix = false.",
+            )
+        )
     cache.batch_repeat_interleave(batch)
     full_mask = torch.cat([mask.new_ones((batch, n_prefix)), mask], dim=1)
     positions = torch.arange(n_prefix, n_prefix + width, device=input_ids.device).expand(batch, -1)

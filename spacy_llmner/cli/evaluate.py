@@ -1,0 +1,54 @@
+"""``evaluate``: typed exact-span P/R/F1 of a pipeline on a .spacy or JSONL corpus, plus plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._app import app
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    pipeline: Path = typer.Argument(..., help="Pipeline directory (or installed package name)"),
+    data: Path = typer.Argument(..., help="Gold data: .spacy DocBin or JSONL with {text, spans}", exists=True),
+    output: Path = typer.Option(Path("metrics/scores.json"), "--output", "-o", help="Scores JSON"),
+    label_map: Optional[str] = typer.Option(None, help="Gold label renames: a JSON file or 'old=new,other=' (empty target drops the label)"),
+    f1_plot: Optional[Path] = typer.Option(None, help="PNG bar chart of per-label F1"),
+    loss_log: list[str] = typer.Option([], "--loss-log", help="NAME=PATH of a JSON-lines loss log to plot (repeatable)"),
+    loss_plot: Optional[Path] = typer.Option(None, help="PNG loss curve(s) from --loss-log"),
+    batch_size: int = typer.Option(16, help="Docs per nlp.pipe batch"),
+    limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
+) -> None:
+    """Score entities exactly (start, end and label must match); report docs/s."""
+    import spacy
+
+    from ..data import parse_label_map
+    from ..training.evaluate import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
+
+    examples = read_examples(data)
+    if label_map is not None:
+        examples = apply_label_map(examples, parse_label_map(label_map))
+    if limit > 0:
+        examples = examples[:limit]
+    nlp = spacy.load(pipeline)
+    report = evaluate(nlp, examples, batch_size=batch_size)
+    report["data"] = str(data)
+    report["pipeline"] = str(pipeline)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2), encoding="utf8")
+    if f1_plot is not None:
+        plot_f1(report, f1_plot)
+    if loss_plot is not None and loss_log:
+        logs = dict(item.split("=", 1) if "=" in item else (Path(item).stem, item) for item in loss_log)
+        plot_loss(logs, loss_plot)
+    overall = report["overall"]
+    typer.echo(
+        f"P {overall['p']:.4f}  R {overall['r']:.4f}  F1 {overall['f']:.4f}  "
+        f"({report['docs']} docs, {report['docs_per_s']} docs/s) -> {output}"
+    )
+    for label, scores in report["per_label"].items():
+        typer.echo(f"  {label:<24} P {scores['p']:.3f}  R {scores['r']:.3f}  F1 {scores['f']:.3f}  n={scores['support']}")

@@ -1,0 +1,84 @@
+"""Training commands: ``pretrain-base``, ``train``, ``assemble``.
+
+Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
+Commands print summaries (counts, losses, timings), never document text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ._app import app
+
+_OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _overrides(ctx: typer.Context) -> dict[str, Any]:
+    from spacy.cli._util import parse_config_overrides
+
+    return parse_config_overrides(list(ctx.args))
+
+
+def _report(summary: dict[str, Any], metrics: Optional[Path]) -> None:
+    text = json.dumps(summary, indent=2, default=str)
+    if metrics is not None:
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        metrics.write_text(text, encoding="utf8")
+    typer.echo(text)
+
+
+@app.command("pretrain-base", context_settings=_OVERRIDES)
+def pretrain_base_cli(
+    ctx: typer.Context,
+    config_path: Path = typer.Argument(..., help="Base config (.cfg): [model] [tokenizer] [data] [training]", exists=True),
+    output: Path = typer.Argument(..., help="Directory for the base model (safetensors + tokenizer)"),
+    exclude: list[Path] = typer.Option([], "--exclude", help="Corpus files/dirs whose texts pre-training must not see"),
+    loss_log: Path = typer.Option(Path("training/pretrain_loss.jsonl"), help="JSON-lines loss log"),
+    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+) -> None:
+    """Build and pre-train the small offline base model (a stand-in for a hub instruct model)."""
+    from ..training.config import BaseConfigFile
+    from ..training.pretrain import pretrain_base
+
+    config = BaseConfigFile.load(config_path, _overrides(ctx))
+    _report(pretrain_base(config, output, loss_log, exclude=exclude), metrics)
+
+
+@app.command("train", context_settings=_OVERRIDES)
+def train_cli(
+    ctx: typer.Context,
+    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
+    train_path: Path = typer.Argument(..., help="Training corpus (.spacy)", exists=True),
+    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy), for the eval loss each epoch", exists=True),
+    config_path: Path = typer.Argument(..., help="LoRA config (.cfg): [lora] [training] [task]", exists=True),
+    output: Path = typer.Argument(..., help="Directory for the adapter"),
+    loss_log: Path = typer.Option(Path("training/loss.jsonl"), help="JSON-lines loss log"),
+    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+) -> None:
+    """LoRA fine-tuning: loss on the tagged answer only; adapter saved as safetensors."""
+    from ..training.config import LoraConfigFile
+    from ..training.lora import train_adapter
+
+    config = LoraConfigFile.load(config_path, _overrides(ctx))
+    _report(train_adapter(base, train_path, dev_path, config, output, loss_log), metrics)
+
+
+@app.command("assemble")
+def assemble_cli(
+    base: str = typer.Argument(..., help="Base model the adapter was trained on"),
+    adapter: Optional[Path] = typer.Argument(None, help="Adapter directory from `train` (omit for the bare base)"),
+    output: Path = typer.Option(Path("training/pipeline"), "--output", "-o", help="Pipeline directory"),
+    labels: Optional[str] = typer.Option(None, help="Label preset or comma-separated labels (default: the adapter's)"),
+    name: str = typer.Option("llmner_hipaa", help="Pipeline name (meta.json)"),
+    version: str = typer.Option("0.1.0", help="Pipeline version (meta.json)"),
+    lang: str = typer.Option("en", help="Language of the blank pipeline"),
+) -> None:
+    """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
+    from ..training.assemble import assemble
+
+    path = assemble(base, adapter, output, labels=labels, name=name, version=version, lang=lang)
+    typer.echo(f"Saved pipeline to {path}")

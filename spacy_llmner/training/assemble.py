@@ -1,0 +1,69 @@
+"""Base + adapter + labels → a saved spaCy pipeline (``training/pipeline`` in the project).
+
+The pipeline is spacy-llm's ``llm_ner`` factory with this package's task and model (DESIGN §2);
+the model's ``to_disk`` copies the adapter (and a small local base) into the pipeline directory,
+so ``spacy package`` ships them. ``save_io`` stays off: it would store raw text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_package = "spacy_llmner"
+from ..prompting import PRESETS, resolve_labels
+from .lora import read_meta
+
+
+def _labels_arg(labels: dict[str, str]) -> Any:
+    """A preset's name when the labels are exactly a preset (readable config), else the dict."""
+    for name, preset in PRESETS.items():
+        if preset == labels:
+            return name
+    return labels
+
+
+def pipeline_config(base: str, adapter: str | None, labels: Any) -> dict[str, Any]:
+    """The ``llm_ner`` component config."""
+    return {
+        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels},
+        "model": {"@llm_models": "spacy_llmner.HF.v1", "name": base, "adapter": adapter},
+        "save_io": False,
+    }
+
+
+def assemble(
+    base: str,
+    adapter: str | Path | None,
+    output: str | Path,
+    labels: str | None = None,
+    name: str = "llmner_hipaa",
+    version: str = "0.1.0",
+    lang: str = "en",
+) -> Path:
+    """Build the pipeline and save it; labels default to those the adapter was trained with."""
+    import spacy
+
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
+    meta = read_meta(adapter) if adapter else {}
+    trained = meta.get("labels")
+    label_set = resolve_labels(labels) if labels else (dict(trained) if trained else resolve_labels("hipaa"))
+    nlp = spacy.blank(lang)
+    nlp.add_pipe(
+        "llm_ner",
+        config=pipeline_config(str(base), str(adapter) if adapter else None, _labels_arg(label_set)),
+    )
+    try:
+        own_version = dist_version(_package)
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        own_version = "0.1.0"
+    nlp.meta.update(
+        name=name,
+        version=version,
+        description="LoRA-tuned LLM as a copy-constrained NER for personal data (spacy_llmner)",
+        requirements=[f"{_package}>={own_version}"],
+    )
+    output = Path(output)
+    nlp.to_disk(output)
+    return output

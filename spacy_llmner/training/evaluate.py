@@ -1,0 +1,190 @@
+"""Score a pipeline: typed exact-span precision/recall/F1 per label, speed, and plots.
+
+A predicted entity counts only if its start, end and label all match a gold entity (character
+offsets), the strictest NER measure. The pipeline sees only the texts. Output: a JSON report
+(overall, per label, docs/s), a bar chart of per-label F1 and a loss curve from the training log.
+Nothing here logs or stores document text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import Errors, LLMNERError
+from .sft import Span3, doc_spans, read_docbin
+
+Example = tuple[str, list[Span3]]
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"p": round(p, 6), "r": round(r, 6), "f": round(f, 6), "tp": tp, "fp": fp, "fn": fn, "support": tp + fn}
+
+
+def score_spans(
+    gold: Sequence[Iterable[Span3]], predicted: Sequence[Iterable[Span3]]
+) -> dict[str, Any]:
+    """Micro-averaged and per-label P/R/F1 over exact typed character spans."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for gold_spans, pred_spans in zip(gold, predicted, strict=True):
+        g, p = set(gold_spans), set(pred_spans)
+        for _, _, label in g & p:
+            tp[label] += 1
+        for _, _, label in p - g:
+            fp[label] += 1
+        for _, _, label in g - p:
+            fn[label] += 1
+    labels = sorted(set(tp) | set(fp) | set(fn))
+    return {
+        "overall": _prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
+        "per_label": {lab: _prf(tp[lab], fp[lab], fn[lab]) for lab in labels},
+    }
+
+
+def apply_label_map(examples: Iterable[Example], label_map: Mapping[str, str | None]) -> list[Example]:
+    """Rename gold labels to the model's (a label mapped to None is dropped)."""
+    out: list[Example] = []
+    for text, spans in examples:
+        mapped = [(s, e, label_map.get(lab, lab)) for s, e, lab in spans]
+        out.append((text, [(s, e, lab) for s, e, lab in mapped if lab]))
+    return out
+
+
+def read_examples(path: str | Path) -> list[Example]:
+    """Gold examples from a ``.spacy`` DocBin or a JSONL file of ``{"text", "spans"}``."""
+    path = Path(path)
+    if path.suffix == ".spacy":
+        return [(doc.text, doc_spans(doc)) for doc in read_docbin(path)]
+    return read_jsonl(path)
+
+
+def read_jsonl(path: str | Path) -> list[Example]:
+    """``{"text": ..., "spans": [...]}`` per line; a span is ``[start, end, label]`` or a dict."""
+    out: list[Example] = []
+    try:
+        lines = Path(path).read_text(encoding="utf8").splitlines()
+    except OSError as err:
+        raise LLMNERError(Errors.E305.format(path=path, reason=type(err).__name__)) from err
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            spans = [_span(s) for s in record.get("spans") or []]
+            out.append((str(record["text"]), spans))
+        except (ValueError, KeyError, TypeError, IndexError) as err:
+            raise LLMNERError(
+                Errors.E305.format(path=path, reason=f"line {number}: {type(err).__name__}")
+            ) from err
+    return out
+
+
+def _span(span: Any) -> Span3:
+    if isinstance(span, Mapping):
+        label = span.get("label", span.get("entity_type"))
+        start = span.get("start", span.get("start_position"))
+        end = span.get("end", span.get("end_position"))
+        return int(start), int(end), str(label)
+    start, end, label = span
+    return int(start), int(end), str(label)
+
+
+def predict(nlp: Any, texts: Sequence[str], batch_size: int = 16) -> tuple[list[list[Span3]], float]:
+    """Entities the pipeline finds in each text, and the wall time it took."""
+    if not nlp.pipe_names:
+        raise LLMNERError(Errors.E308.format(path=getattr(nlp, "path", None) or "<blank pipeline>"))
+    start = time.perf_counter()
+    docs = list(nlp.pipe(texts, batch_size=batch_size))
+    seconds = time.perf_counter() - start
+    return [doc_spans(doc) for doc in docs], seconds
+
+
+def evaluate(
+    nlp: Any, examples: Sequence[Example], batch_size: int = 16
+) -> dict[str, Any]:
+    """Run the pipeline over the texts and score its entities against the gold spans."""
+    texts = [text for text, _ in examples]
+    predicted, seconds = predict(nlp, texts, batch_size)
+    report = score_spans([spans for _, spans in examples], predicted)
+    report.update(
+        docs=len(texts),
+        seconds=round(seconds, 3),
+        docs_per_s=round(len(texts) / seconds, 3) if seconds > 0 else None,
+        chars_per_s=round(sum(map(len, texts)) / seconds, 1) if seconds > 0 else None,
+    )
+    return report
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_f1(report: Mapping[str, Any], path: str | Path) -> Path:
+    """Horizontal bar chart of per-label F1 (support in the label), overall F1 as a line."""
+    plt = _pyplot()
+    per_label = report["per_label"]
+    labels = sorted(per_label, key=lambda lab: per_label[lab]["f"])
+    height = max(2.5, 0.32 * len(labels) + 1.2)
+    fig, ax = plt.subplots(figsize=(7, height))
+    ax.barh([f"{lab} ({per_label[lab]['support']})" for lab in labels], [per_label[lab]["f"] for lab in labels], color="#4c72b0")
+    overall = report["overall"]["f"]
+    ax.axvline(overall, color="#c44e52", linestyle="--", label=f"overall F1 = {overall:.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1 (exact typed character spans)")
+    ax.set_title("Per-label F1 (gold support in brackets)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def read_loss_log(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+
+
+def plot_loss(logs: Mapping[str, str | Path], path: str | Path) -> Path | None:
+    """Training and dev loss per step, one panel per log (e.g. pre-training and LoRA)."""
+    series = {name: read_loss_log(log) for name, log in logs.items()}
+    series = {name: recs for name, recs in series.items() if recs}
+    if not series:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(series), figsize=(5.5 * len(series), 3.8), squeeze=False)
+    for ax, (name, records) in zip(axes[0], series.items()):
+        train = [(r["step"], r["loss"]) for r in records if "loss" in r]
+        dev = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r]
+        if train:
+            ax.plot(*zip(*train), label="train loss", color="#4c72b0")
+        if dev:
+            ax.plot(*zip(*dev), "o-", label="dev loss", color="#dd8452")
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss per labelled token")
+        ax.set_title(name)
+        ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
