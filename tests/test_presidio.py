@@ -289,6 +289,21 @@ def test_anonymize_keeps_non_pii_with_overlapping_results(case, mode):
     _check_preserved(*case, mode)
 
 
+# The long fuzzing campaign (`pytest -m slow`): the same properties, 10,000 examples each.
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_text_and_results(overlapping=False), st.sampled_from(["replace", "mask", "hash"]))
+def test_anonymize_keeps_every_non_pii_character_long_run(case, mode):
+    _check_preserved(*case, mode)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_text_and_results(overlapping=True), st.sampled_from(["replace", "mask"]))
+def test_anonymize_keeps_non_pii_with_overlapping_results_long_run(case, mode):
+    _check_preserved(*case, mode)
+
+
 def _results_for(text: str, *pairs: tuple[str, str], occurrence: str = "all") -> list:
     out = []
     for value, entity in pairs:
