@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import random
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see spacy_llmner/cli/__init__.py
+
+import random  # noqa: E402
 from pathlib import Path
 from typing import Any
 

@@ -326,6 +326,7 @@ def _cli(*args: str, cwd: Path) -> str:
     return proc.stdout
 
 
+@pytest.mark.e2e
 def test_tiny_workflow_end_to_end(tmp_path: Path) -> None:
     """generate → pretrain-base → train → assemble → evaluate (+ spacy evaluate), tiny sizes."""
     pytest.importorskip("spacy_llmner.tasks.xmlner")

@@ -6,6 +6,11 @@ Commands live in one module per area; importing them registers them on the share
 from __future__ import annotations
 
 import importlib
+import os
+
+# Before torch is imported: OpenMP threads that spin-wait make every op ~1000x slower when the
+# cores are shared (a 2-core machine running anything else); sleeping waiters cost little.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ._app import app
 

@@ -134,9 +134,6 @@ class PretrainData:
     seed: int = 1000
     # Fraction of the documents also seen as plain text (language modelling on every token).
     plain_fraction: float = 0.1
-    # Fraction also seen as plain "document, blank line, tagged document" text: the
-    # copy-with-markup pattern without the long prompt, cheap to train on (no shared prefix).
-    copy_fraction: float = 0.0
     # Faker locales; empty: the generator's defaults (as `generate` uses for the corpus).
     locales: list[str] = field(default_factory=list)
     n_dev: int = 100
@@ -146,9 +143,8 @@ class PretrainData:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise _bad(f"data.{key}", value, "It must be an integer >= 1.")
-        for key in ("plain_fraction", "copy_fraction"):
-            if not 0.0 <= getattr(self, key) <= 1.0:
-                raise _bad(f"data.{key}", getattr(self, key), "It must be in [0, 1].")
+        if not 0.0 <= self.plain_fraction <= 1.0:
+            raise _bad("data.plain_fraction", self.plain_fraction, "It must be in [0, 1].")
         if isinstance(self.locales, str) or not all(isinstance(x, str) for x in self.locales):
             raise _bad("data.locales", self.locales, "Give a list of Faker locales, e.g. [\"en_US\"].")
         self.locales = list(self.locales)

@@ -26,7 +26,7 @@ from ..prompting import TEMPLATE_VERSION, build_messages, resolve_labels
 from ..tagging import render
 from . import tiny
 from .config import BaseConfigFile
-from .sft import SFTDataset, Span3, build_dataset, encode_copy, encode_plain, read_docbin
+from .sft import SFTDataset, Span3, build_dataset, encode_plain, read_docbin
 from .trainer import run
 
 logger = logging.getLogger("spacy_llmner")
@@ -108,14 +108,12 @@ def pretrain_base(
     settings = config.training
     train = build_dataset(train_docs, tokenizer, labels, settings.max_length, "pretrain")
     n_plain = int(round(len(train_docs) * data.plain_fraction))
-    n_copy = int(round(len(train_docs) * data.copy_fraction))
     plain = [encode_plain(tokenizer, text) for text, _ in train_docs[:n_plain]]
-    plain += [encode_copy(tokenizer, text, spans) for text, spans in train_docs[len(train_docs) - n_copy :]]
     train = SFTDataset(
         prefixes=train.prefixes,
         examples=train.examples + [ex for ex in plain if len(ex) <= settings.max_length],
         n_skipped=train.n_skipped,
-        stats={**train.stats, "plain_documents": n_plain, "copy_documents": n_copy},
+        stats={**train.stats, "plain_documents": n_plain},
     )
     dev = build_dataset(dev_docs, tokenizer, labels, settings.max_length, "pretrain-dev")
     summary = run(model, train, dev, settings, tokenizer.pad_token_id, Path(output) / "_work", loss_log)

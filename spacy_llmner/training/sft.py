@@ -122,11 +122,6 @@ def encode_plain(tokenizer: Any, text: str) -> SFTExample:
     return SFTExample(tuple(ids), tuple(ids), prefix=NO_PREFIX)
 
 
-def encode_copy(tokenizer: Any, text: str, spans: Sequence[Span3]) -> SFTExample:
-    """Plain "escaped document, blank line, tagged document" text, every token in the loss."""
-    return encode_plain(tokenizer, escape(text) + "\n\n" + render(text, spans))
-
-
 def build_dataset(
     items: Iterable[Item],
     tokenizer: Any,

@@ -61,10 +61,9 @@ class SegmentedTrainer(Trainer):
     # Our loss is already normalised over the accumulation window (see compute_loss).
     loss_is_scaled_for_ga = True
 
-    def __init__(self, *args: Any, settings: TrainSettings, ordered: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, settings: TrainSettings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
-        self.ordered = ordered  # keep the dataset's order (a curriculum), no shuffling or grouping
         # Makes the Trainer count labelled tokens over the accumulation window for us.
         self.model_accepts_loss_kwargs = True
         self.tokens_seen = 0  # conversation tokens (prefix counted per row): comparable across paths
@@ -76,8 +75,8 @@ class SegmentedTrainer(Trainer):
             dataset,
             batch_size,
             seed=self.settings.seed,
-            shuffle=shuffle and not self.ordered,
-            group_by_length=self.settings.group_by_length and not self.ordered,
+            shuffle=shuffle,
+            group_by_length=self.settings.group_by_length,
         )
         loader = torch.utils.data.DataLoader(
             dataset, batch_sampler=sampler, collate_fn=self.data_collator, num_workers=0
@@ -128,20 +127,16 @@ class SegmentedTrainer(Trainer):
 class JsonlLossLog(TrainerCallback):
     """Append every log record (step, loss, eval loss, tokens/s …) to a JSON-lines file."""
 
-    def __init__(self, path: str | Path, phase: str | None = None, append: bool = False) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not append:
-            self.path.write_text("", encoding="utf8")
-        self.phase = phase
+        self.path.write_text("", encoding="utf8")
         self.start = time.perf_counter()
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if not logs:
             return
         record: dict[str, Any] = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4)}
-        if self.phase:
-            record["phase"] = self.phase
         record["elapsed_s"] = round(time.perf_counter() - self.start, 2)
         for key, value in logs.items():
             if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
@@ -158,15 +153,8 @@ def run(
     pad_id: int,
     work_dir: str | Path,
     loss_log: str | Path,
-    phase: str | None = None,
-    append_log: bool = False,
-    ordered: bool = False,
 ) -> dict[str, Any]:
-    """Train ``model`` in place; return a summary (steps, losses, timings, tokens/s).
-
-    ``ordered`` keeps the dataset's order (a curriculum); ``phase``/``append_log`` let several
-    runs share one loss log.
-    """
+    """Train ``model`` in place; return a summary (steps, losses, timings, tokens/s)."""
     torch.manual_seed(settings.seed)
     collator = Collator(train.prefixes, pad_id=pad_id, shared_prefix=settings.shared_prefix)
     trainer = SegmentedTrainer(
@@ -175,9 +163,8 @@ def run(
         train_dataset=train,
         eval_dataset=dev if dev is not None and len(dev) > 0 else None,
         data_collator=collator,
-        callbacks=[JsonlLossLog(loss_log, phase=phase, append=append_log)],
+        callbacks=[JsonlLossLog(loss_log)],
         settings=settings,
-        ordered=ordered,
     )
     start = time.perf_counter()
     result = trainer.train()
