@@ -271,31 +271,9 @@ def _copy_dir(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoint-*", "*.bin", "*.pt"))
 
 
-def make_hf_model(
-    name: str,
-    adapter: str | None = None,
-    decoding: str = "constrained",
-    device: str | None = None,
-    dtype: str | None = None,
-    batch_size: int = 16,
-    max_draft: int = 8,
-    context_length: int | None = None,
-    merge_adapter: bool = True,
-    trust_remote_code: bool = False,
-) -> HFModel:
-    """Registered as ``spacy_llmner.HF.v1``."""
-    return HFModel(
-        name,
-        adapter,
-        decoding=decoding,
-        device=device,
-        dtype=dtype,
-        batch_size=batch_size,
-        max_draft=max_draft,
-        context_length=context_length,
-        merge_adapter=merge_adapter,
-        trust_remote_code=trust_remote_code,
-    )
+# Registered as ``spacy_llmner.HF.v1``: the class itself, so the config schema is __init__'s
+# signature (one parameter list, validated by confection).
+make_hf_model = HFModel
 
 
 __all__ = ["HFModel", "make_hf_model", "ADAPTER_META"]
