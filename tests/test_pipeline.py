@@ -112,7 +112,11 @@ def test_adapter_round_trip_in_a_fresh_process(
     shutil.rmtree(out)
     code = textwrap.dedent(
         f"""
-        import json, spacy
+        import json, socket, spacy
+        def refuse(*args, **kwargs):
+            raise OSError("network call attempted")
+        socket.socket.connect = refuse  # the saved pipeline must load and run offline
+        socket.create_connection = refuse
         nlp = spacy.load({str(moved)!r})
         texts = json.loads({json.dumps(json.dumps(TEXTS))})
         print(json.dumps([[(e.start_char, e.end_char, e.label_, e._.llmner_score) for e in d.ents]

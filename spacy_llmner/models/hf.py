@@ -113,12 +113,19 @@ class HFModel:
         """From the user, else the model config; readable before weights load."""
         if self._context_length:
             return self._context_length
+        if self._model is not None:
+            return int(getattr(self._model.config, "max_position_embeddings", DEFAULT_CONTEXT_LENGTH))
         try:
             from transformers import AutoConfig
 
-            cfg = AutoConfig.from_pretrained(self.name, trust_remote_code=self.trust_remote_code)
+            # Local files only: spacy-llm asks for this while the pipeline is being constructed,
+            # before from_disk points `name` at the base inside the pipeline; a relative path
+            # that does not resolve yet must not turn into a hub request.
+            cfg = AutoConfig.from_pretrained(
+                self.name, trust_remote_code=self.trust_remote_code, local_files_only=True
+            )
             return int(getattr(cfg, "max_position_embeddings", DEFAULT_CONTEXT_LENGTH))
-        except Exception:  # noqa: BLE001 - before from_disk the name may not resolve yet
+        except Exception:  # noqa: BLE001
             return DEFAULT_CONTEXT_LENGTH
 
     def _frame(self, messages: Sequence[dict[str, str]]) -> tuple[ChatFrame, list[int]]:
