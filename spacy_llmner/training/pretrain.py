@@ -9,8 +9,10 @@ that has seen instruction data before it is fine-tuned; it knows nothing else. N
 with it say that the pipeline works end to end, not how a real LLM performs.
 
 Steps: generate documents → train a byte-level BPE tokenizer on documents, their tagged
-renderings and the prompt text → build a small Qwen2 → train all parameters on plain documents
-(language modelling) and tagging conversations (loss on the answer) → save (safetensors).
+renderings and the prompt text → build a small Qwen2 (by default with the copy-ready init of
+``copy_init``: from random weights it would not learn to copy within this budget) → train all
+parameters on tagging conversations (loss on the answer) and, optionally, plain documents
+(language modelling) → save (safetensors).
 """
 
 from __future__ import annotations

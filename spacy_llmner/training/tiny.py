@@ -49,6 +49,10 @@ class TinyConfig:
     intermediate_size: int = 128
     max_positions: int = 4096
     seed: int = 0
+    # RoPE base; a large one keeps the copy-ready induction head position-independent.
+    rope_theta: float = 10000.0
+    # "random" (the usual init) or "copy" (spacy_llmner.training.copy_init: starts out copying).
+    init: Literal["random", "copy"] = "random"
 
     def __post_init__(self) -> None:
         if self.arch not in _SPECIALS:
@@ -63,6 +67,14 @@ class TinyConfig:
                     hint="hidden_size must divide by num_heads, num_heads by num_kv_heads.",
                 )
             )
+        if self.init not in ("random", "copy"):
+            raise LLMNERError(
+                Errors.E011.format(name="init", value=self.init, hint="Use 'random' or 'copy'.")
+            )
+        if self.init == "copy":
+            from .copy_init import check_shape
+
+            check_shape(self.hidden_size, self.num_heads, self.num_kv_heads, self.num_layers)
 
 
 def train_tokenizer(texts: Iterable[str], arch: Arch = "qwen2", vocab_size: int = 1000) -> Any:
@@ -111,10 +123,18 @@ def build_model(tokenizer: Any, config: TinyConfig | None = None) -> Any:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=True,
+        rope_theta=cfg.rope_theta,
     )
-    hf_config = Qwen2Config(**common) if cfg.arch == "qwen2" else LlamaConfig(**common)
+    if cfg.arch == "qwen2":
+        hf_config = Qwen2Config(**common)
+    else:  # the copy-ready init sets query/key biases, which Llama has only when asked
+        hf_config = LlamaConfig(**common, attention_bias=cfg.init == "copy")
     torch.manual_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(hf_config)
+    if cfg.init == "copy":
+        from .copy_init import copy_ready_init
+
+        copy_ready_init(model)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model
