@@ -304,8 +304,8 @@ def test_jsonl_reader_label_map_and_plots(tmp_path: Path) -> None:
 # --- the workflow, tiny ------------------------------------------------------------------
 
 _TINY_BASE = [
-    "--model.hidden_size", "64", "--model.num_layers", "2", "--model.num_heads", "4",
-    "--model.num_kv_heads", "2", "--model.intermediate_size", "128",
+    "--model.hidden_size", "64", "--model.num_layers", "2", "--model.num_heads", "1",
+    "--model.num_kv_heads", "1", "--model.intermediate_size", "128",
     "--tokenizer.vocab_size", "600", "--data.n_docs", "48", "--data.n_dev", "8",
     "--training.batch_size", "8", "--training.logging_steps", "2",
 ]
@@ -328,7 +328,7 @@ def _cli(*args: str, cwd: Path) -> str:
 
 @pytest.mark.e2e
 def test_tiny_workflow_end_to_end(tmp_path: Path) -> None:
-    """generate → pretrain-base → train → assemble → evaluate (+ spacy evaluate), tiny sizes."""
+    """generate → pretrain-base → base-stamp → train → assemble → evaluate (+ spacy evaluate), tiny sizes."""
     pytest.importorskip("spacy_llmner.tasks.xmlner")
     pytest.importorskip("spacy_llmner.models.hf")
     _cli("generate", "corpus", "--n-train", "16", "--n-dev", "4", "--n-test", "4", "--seed", "3", cwd=tmp_path)
@@ -336,6 +336,7 @@ def test_tiny_workflow_end_to_end(tmp_path: Path) -> None:
          "--loss-log", "training/pretrain_loss.jsonl", *_TINY_BASE, cwd=tmp_path)
     meta = json.loads((tmp_path / "assets/base/spacy_llmner_base.json").read_text())
     assert meta["training"]["excluded_corpus_texts"] == 24
+    assert "updated" in _cli("base-stamp", "assets/base", "training/base.json", cwd=tmp_path)
     _cli("train", "assets/base", "corpus/train.spacy", "corpus/dev.spacy", str(ROOT / "configs" / "lora.cfg"),
          "training/adapter", "--loss-log", "training/loss.jsonl", *_TINY_LORA, cwd=tmp_path)
     assert (tmp_path / "training/adapter/adapter_model.safetensors").exists()
@@ -359,3 +360,20 @@ def test_tiny_workflow_end_to_end(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "ents_f" in json.loads((tmp_path / "metrics/spacy.json").read_text())
+
+
+def test_base_stamp_changes_with_the_base_and_only_then(tmp_path: Path) -> None:
+    from spacy_llmner.training.stamp import write_stamp
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    (base / "model.safetensors").write_bytes(b"x" * 10)
+    stamp = tmp_path / "training" / "base.json"
+    assert write_stamp(str(base), stamp) is True
+    first = stamp.read_text()
+    assert write_stamp(str(base), stamp) is False and stamp.read_text() == first
+    (base / "model.safetensors").write_bytes(b"y" * 11)  # a rebuilt base
+    assert write_stamp(str(base), stamp) is True and stamp.read_text() != first
+    assert write_stamp("Qwen/Qwen2.5-1.5B-Instruct", stamp) is True
+    assert json.loads(stamp.read_text()) == {"base": "Qwen/Qwen2.5-1.5B-Instruct", "kind": "hub id"}

@@ -1,4 +1,4 @@
-"""Training commands: ``pretrain-base``, ``train``, ``assemble``.
+"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``assemble``.
 
 Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
 Commands print summaries (counts, losses, timings), never document text.
@@ -46,6 +46,18 @@ def pretrain_base_cli(
 
     config = BaseConfigFile.load(config_path, _overrides(ctx))
     _report(pretrain_base(config, output, loss_log, exclude=exclude), metrics)
+
+
+@app.command("base-stamp")
+def base_stamp_cli(
+    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
+    output: Path = typer.Argument(Path("training/base.json"), help="Stamp file that `train` depends on"),
+) -> None:
+    """Record which base model `train` uses, so `spacy project` retrains when it changes."""
+    from ..training.stamp import write_stamp
+
+    changed = write_stamp(base, output)
+    typer.echo(f"{output}: {'updated' if changed else 'unchanged'}")
 
 
 @app.command("train", context_settings=_OVERRIDES)
