@@ -13,6 +13,12 @@ is its own. Prints a table; ``--json PATH`` writes the figures (contract keys:
 (b) HF generate, greedy, batch 1, no prefix reuse (how spacy-llm's HF models run);
 (c) HF generate, greedy, batched (left padding);
 fast: speculative copy + shared-prefix cache + batched rows + restricted logits.
+
+``--generate-length matched`` (default) makes (b) and (c) write exactly as many tokens per
+document as the constrained answer has (EOS ignored; a batch runs to its longest row, as real
+answers do), so every method produces the same amount of output and the ratios compare like
+with like, whatever a small model's free generation would do (stop early, ramble on).
+``free`` lets generate stop at EOS or its length cap instead.
 """
 
 from __future__ import annotations
@@ -110,20 +116,29 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     if method == "fast":
         dec = FastDecoder(model, vocab, tok)
         res = dec.decode(prefix, doc_ids, cons, batch_size=args["batch_size"], max_draft=args["max_draft"])
-        out["passes"] = dec.stats.forward_passes
+        # Passes per document: the forward passes each document's row took part in (the target's
+        # meaning); batched_passes: forward calls in all (rows share them).
+        out["passes"] = sum(dec.stats.per_doc_passes)
+        out["batched_passes"] = dec.stats.forward_passes
+        out["lengths"] = [len(r.token_ids) for r in res]
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
     elif method == "step":
         res = [decode_reference(model, prefix + d, c, vocab) for d, c in zip(doc_ids, cons)]
         out["passes"] = sum(r.n_forward for r in res)
+        out["lengths"] = [len(r.token_ids) for r in res]
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
     else:
         bs = 1 if method == "generate_b1" else args["batch_size"]
-        texts = generate_free(model, tok, prefix, doc_ids, eos, batch_size=bs)
-        out["tokens"] = sum(len(tok.encode(t, add_special_tokens=False)) + 1 for t in texts)
+        lengths = args.get("lengths")
+        texts = generate_free(model, tok, prefix, doc_ids, eos, batch_size=bs, lengths=lengths)
+        if lengths is not None:
+            out["tokens"] = sum(lengths)
+        else:
+            out["tokens"] = sum(len(tok.encode(t, add_special_tokens=False)) + 1 for t in texts)
         out["passes"] = None
         out["entities"] = None
     if device == "cuda":
@@ -172,6 +187,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B"])
     ap.add_argument("--methods", default="fast,step,generate_b1,generate_batched")
+    ap.add_argument("--generate-length", choices=["matched", "free"], default="matched",
+                    help="generate baselines: emit as many tokens as the constrained answer, or stop at EOS")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="device bf16 peak, for the FLOP-bound fraction")
     ap.add_argument("--json", dest="json_path", default=None)
     ns = ap.parse_args()
@@ -180,7 +197,15 @@ def main() -> None:
         sys.exit(f"No pipeline at {args['pipeline']}: run `spacy project run all` first, or pass --random-model.")
     ctx = mp.get_context("spawn")
     rows: dict[str, dict[str, Any]] = {}
-    for method in args["methods"].split(","):
+    methods = args["methods"].split(",")
+    # Constrained methods first: their answer lengths set the generate baselines' lengths.
+    methods = [m for m in methods if m in ("fast", "step")] + [m for m in methods if m not in ("fast", "step")]
+    for method in methods:
+        if method.startswith("generate") and args["generate_length"] == "matched":
+            source = rows.get("fast") or rows.get("step")
+            if source is None:
+                sys.exit("--generate-length matched needs the fast or step method in --methods.")
+            args["lengths"] = source["lengths"]
         q = ctx.Queue()
         p = ctx.Process(target=_worker, args=(method, args, q))
         p.start()
@@ -208,12 +233,15 @@ def main() -> None:
     if presidio:
         print(f"{'presidio default':<18}{presidio:>9.2f}   (reference: spaCy small English model + patterns)")
     summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
-                               "batch_size": args["batch_size"], "max_draft": args["max_draft"]}
+                               "batch_size": args["batch_size"], "max_draft": args["max_draft"],
+                               "generate_length": args["generate_length"],
+                               "command": " ".join(["python", *sys.argv])}
     if fast:
         summary.update(
             docs_per_s=fast["docs"] / fast["seconds"],
             tokens_per_s=fast["tokens"] / fast["seconds"],
             passes_per_doc=fast["passes"] / fast["docs"],
+            batched_passes=fast["batched_passes"],
             entities_per_doc=fast["entities"] / fast["docs"],
             n_params=fast["n_params"],
         )
@@ -227,7 +255,7 @@ def main() -> None:
             # Tokens the model actually processed (prompt prefill + output), 2 FLOPs per param each.
             flops = 2 * fast["n_params"] * fast["tokens"] / fast["seconds"]
             summary["fraction_of_flop_bound"] = flops / (args["peak_tflops"] * 1e12)
-    summary["rows"] = {k: {kk: vv for kk, vv in v.items() if kk != "tagged"} for k, v in rows.items()}
+    summary["rows"] = {k: {kk: vv for kk, vv in v.items() if kk not in ("tagged", "lengths")} for k, v in rows.items()}
     summary["presidio_default_docs_per_s"] = presidio
     if args["json_path"]:
         Path(args["json_path"]).parent.mkdir(parents=True, exist_ok=True)
