@@ -171,3 +171,31 @@ def test_sentencepiece_pieces_map_to_bytes() -> None:
             return ["<s>", "▁John", "<0xE4>", "ab"]
 
     assert vocab_mod.token_bytes(SP()) == [None, b" John", b"\xe4", b"ab"]
+
+
+def test_slab_cache_matches_dynamic_cache_through_appends_assignments_and_growth() -> None:
+    """The in-place cache returns exactly what HF's concatenating cache returns."""
+    import torch
+    from transformers import DynamicCache
+
+    from spacy_llmner.decoding.cache import slab_cache
+
+    gen = torch.Generator().manual_seed(0)
+    slab, ref = slab_cache(), DynamicCache()
+
+    def kv(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.randn(3, 2, n, 4, generator=gen), torch.randn(3, 2, n, 4, generator=gen)
+
+    for step, n in enumerate([70, 1, 5, 100, 2]):  # crosses the initial capacity and a doubling
+        k, v = kv(n)
+        got = slab.update(k, v, 0)
+        want = ref.update(k, v, 0)
+        assert all(torch.equal(a, b) for a, b in zip(got, want)), step
+        assert slab.get_seq_length() == ref.get_seq_length()
+        if step == 2:  # compaction-style assignment, keys first then values (as the decoder does)
+            keep = torch.tensor([0, 2, 3, 10, 50, 75])
+            for cache in (slab, ref):
+                lay = cache.layers[0]
+                lay.keys = lay.keys[:, :, keep]
+                lay.values = lay.values[:, :, keep]
+    assert slab.get_seq_length() == 6 + 100 + 2

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .automaton import Automaton, Constraint, State
+from .cache import slab_cache
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 
@@ -147,11 +148,10 @@ class FastDecoder:
 
     @staticmethod
     def _new_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], batch: int) -> Any:
-        from transformers import DynamicCache
-
-        cache = DynamicCache()
+        """The prefix repeated over ``batch`` rows, in a cache that appends in place."""
+        cache = slab_cache()
         for i, (k, v) in enumerate(prefix):
-            cache.update(k.expand(batch, -1, -1, -1).clone(), v.expand(batch, -1, -1, -1).clone(), i)
+            cache.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1), i)
         return cache
 
     @staticmethod
@@ -208,11 +208,12 @@ class FastDecoder:
         self.stats.forward_passes += 1
         index = torch.tensor(new, device=self.device)
         for lay, sub in zip(cache.layers, sub_cache.layers):
-            for name in ("keys", "values"):
-                old = getattr(lay, name)
-                extra = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
-                extra[index] = getattr(sub, name)[:, :, p_len:]
-                setattr(lay, name, torch.cat([old, extra], dim=2))
+            extra = []
+            for old, new_kv in ((lay.keys, sub.keys), (lay.values, sub.values)):
+                block = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
+                block[index] = new_kv[:, :, p_len:]
+                extra.append(block)
+            lay.update(*extra)  # appended in place (SlabLayer), masked for the other rows
         extra_mask = torch.zeros(mask.shape[0], width, dtype=mask.dtype, device=self.device)
         extra_mask[index] = sub_mask[:, p_len:]
         for i, b in enumerate(new):
