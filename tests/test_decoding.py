@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import spacy
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spacy_llmner.decoding import Constraint, FastDecoder, Vocab, decode_reference
@@ -99,6 +99,7 @@ TEXT = st.lists(
 @pytest.mark.parametrize("arch", ARCHS)
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=TEXT, seed=st.integers(0, 3))
+@example(text="a ", seed=1)  # once opened an entity, copied the trailing space, could not close it
 def test_invariants_on_random_models(tiny_models: dict[str, Any], arch: str, text: str, seed: int) -> None:
     tok, model, vocab, prefix, frame = _setup(tiny_models[arch], seed)
     doc_ids = encode_segments(tok, frame, escape(text))[1]
@@ -199,3 +200,16 @@ def test_slab_cache_matches_dynamic_cache_through_appends_assignments_and_growth
                 lay.keys = lay.keys[:, :, keep]
                 lay.values = lay.values[:, :, keep]
     assert slab.get_seq_length() == 6 + 100 + 2
+
+
+def test_open_entity_cannot_copy_past_the_last_token_end() -> None:
+    """Trailing whitespace has no token end after it: inside an entity only the close is allowed."""
+    from spacy_llmner.decoding.automaton import Automaton, State
+
+    auto = Automaton(Constraint.build("a  ", ["PERSON"], [(0, 1)]))
+    opened = auto.advance(auto.initial, b"<PERSON>a")
+    assert opened == State(1, 0, b"", 0)
+    assert auto.next_bytes(opened) == [ord("<")]
+    assert auto.step(opened, ord(" ")) is None
+    closed = auto.advance(opened, b"</PERSON>  ")
+    assert closed is not None and auto.can_end(closed)

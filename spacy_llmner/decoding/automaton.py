@@ -1,7 +1,7 @@
 """The copy constraint: the output may only be the (escaped) source plus well-placed tags.
 
 A deterministic automaton over output bytes. From a state the allowed bytes are: the next source
-byte; ``<`` when a tag may start (an opening tag at a token start with no entity open, or the
+byte (inside an entity only up to the last token end, so every entity can be closed); ``<`` when a tag may start (an opening tag at a token start with no entity open, or the
 closing tag of the open entity at a token end); the continuation of a tag being written. The
 escaped source never contains ``<``, so copying and tagging never compete for the same byte.
 EOS is allowed only once the whole source is copied and no entity is open.
@@ -90,6 +90,9 @@ class Automaton:
         self.n = len(constraint.target)
         self.opens = constraint.open_tags
         self.closes = constraint.close_tags
+        # An open entity may not copy past the last token end: nothing after it (trailing
+        # whitespace) could close it, and the output would dead-end with an unclosable tag.
+        self.last_end = max(constraint.ends, default=0)
 
     initial = State(0, -1, b"", 0)
 
@@ -108,7 +111,8 @@ class Automaton:
         if st.tag:
             k = len(st.tag)
             return list({t[k] for t, _, _ in self.tag_candidates(st) if t[:k] == st.tag})
-        out = [self.c.target[st.pos]] if st.pos < self.n else []
+        copy = st.pos < self.n and (st.label < 0 or st.pos < self.last_end)
+        out = [self.c.target[st.pos]] if copy else []
         if self.tag_candidates(st):
             out.append(_LT)
         return out
@@ -116,7 +120,11 @@ class Automaton:
     def step(self, st: State, b: int, events: list[Event] | None = None) -> State | None:
         """Advance by one byte; None if the byte is not allowed."""
         if not st.tag:
-            if st.pos < self.n and self.c.target[st.pos] == b:
+            if (
+                st.pos < self.n
+                and self.c.target[st.pos] == b
+                and (st.label < 0 or st.pos < self.last_end)
+            ):
                 return State(st.pos + 1, st.label, b"", st.start)
             if b != _LT:
                 return None
