@@ -116,6 +116,8 @@ class TokenizerSettings:
     """The offline base's byte-level BPE tokenizer."""
 
     vocab_size: int = 2048
+    # One added token per tag (``tiny.tag_tokens``): a tag is one decision, not 3-4 pieces.
+    tag_tokens: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.vocab_size, int) or self.vocab_size < 300:

@@ -25,6 +25,20 @@ What it sets (nothing else; the usual random init stays for every other weight):
 
 Measured on random-token copy tasks (offsets up to 700 tokens): ~90-97% copy accuracy at step 0,
 kept through training at lr 3e-3, where random init stays at 0%.
+
+Given the tokenizer, three more things make the copy survive the tags, where the NER decisions are
+made (measured teacher-forced on the 12k-conversation base: the first entity token was predicted
+right 29% of the time, the token after a closing tag 66%, everything else 93%):
+
+* Tags are *transparent*. Their identity lives outside the copy dimensions, with a flag the
+  layer-0 heads read: the previous-token head skips tag keys (so the token after a tag sees the
+  last *source* token as its predecessor), and layer 0 head 1, at tag positions only, writes the
+  last source token into the token dimensions, so the induction head continues the source right
+  after ``<PERSON>`` or ``</PERSON>``. At other positions that head attends to a sink (special
+  tokens, which have no token dimensions) and adds nothing.
+* Space-tying: a word piece without its leading space (``John`` right after ``<PERSON>``) gets
+  the token dimensions of the spaced piece the source has (`` John``), so the induction match
+  still finds it. The constraint, not the model, decides which of the two is emitted.
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ def check_shape(hidden_size: int, num_heads: int, num_kv_heads: int, num_layers:
 
 def copy_ready_init(
     model: Any,
+    tokenizer: Any = None,
     *,
     locality: float = 12.0,
     match: float = 4.0,
@@ -70,6 +85,7 @@ def copy_ready_init(
 ) -> None:
     """Set the previous-token + induction circuit in ``model`` (a Qwen2/Llama with q/k/v biases).
 
+    ``tokenizer`` (optional): enables transparent tags and space-tying (see the module docstring);
     ``locality``: score margin (logits) of the previous token over its neighbours in layer 0;
     ``match``: query gain of the induction head; ``copy_gain``: weight of the copied token in the
     residual relative to the current one; ``logit_scale``: LM-head logit of the copied token.
@@ -125,3 +141,87 @@ def copy_ready_init(
         att1.v_proj.weight[:e_dim, :e_dim] = torch.eye(e_dim)
         # Token and prev-token dims share the energy at layer 1 -> each ~sqrt(hidden / 2 e_dim).
         att1.o_proj.weight[:e_dim, :e_dim] = copy_gain * math.sqrt(2 * e_dim / hidden) * torch.eye(e_dim)
+
+        if tokenizer is not None and hasattr(tokenizer, "convert_ids_to_tokens"):
+            _tag_aware(model, tokenizer, e_dim, head_dim, amp, theta, zeros)
+
+
+def _tag_aware(
+    model: Any, tokenizer: Any, e_dim: int, head_dim: int, amp: Any, theta: Any, zeros: Any
+) -> None:
+    """Transparent tags, a sink for special tokens and space-tying (module docstring)."""
+    import torch
+
+    from ..decoding.vocab import token_bytes
+
+    cfg = model.config
+    hidden, n_heads = cfg.hidden_size, cfg.num_attention_heads
+    emb = model.get_input_embeddings().weight
+    pieces = token_bytes(tokenizer)
+    index = {p: i for i, p in enumerate(pieces) if p}
+    # Space-tying: ``John`` borrows the token dims of `` John``.
+    for tid, piece in enumerate(pieces):
+        if piece and not piece.startswith(b" ") and (b" " + piece) in index:
+            emb[tid, :e_dim] = emb[index[b" " + piece], :e_dim]
+    # Room for a second identity block plus two flags after the token/prev-token dims.
+    if n_heads < 2 or hidden < 3 * e_dim + 2:
+        return
+    ident = slice(2 * e_dim, 3 * e_dim)
+    flag_tag, flag_sink = 3 * e_dim, 3 * e_dim + 1
+    tags = [i for i, p in enumerate(pieces) if p and _is_tag(p)]
+    specials = [i for i, p in enumerate(pieces) if p is None and i < emb.shape[0]]
+    for group, flag in ((tags, flag_tag), (specials, flag_sink)):
+        if not group:
+            continue
+        rows = torch.tensor(group)
+        noise = torch.randn(len(group), e_dim)
+        emb[rows] = 0.0
+        emb[rows, ident] = noise / noise.std()
+        emb[rows, flag] = 1.0
+    # Normalised flags come out near sqrt(hidden / (e_dim + 1)); scores below are in logits.
+    flag_scale = math.sqrt(hidden / (e_dim + 1))
+    scale = math.sqrt(head_dim)
+    half = head_dim // 2
+    pen, sink = half - 1, half - 2  # two lowest-frequency RoPE pairs: position-independent
+    layer0 = model.model.layers[0].self_attn
+    # The locality scores swing by +-peak with distance, so the sink must beat twice the peak.
+    peak = float((amp**2).sum()) / scale
+    penalty, sink_score, gate = 24.0, 2 * peak + 24.0, 4.0
+    # With the tag at distance 1 penalised, distances 0 (itself) and 2 would tie under a score
+    # symmetric around 1: a second, weaker rotation by two steps makes 2 beat 0.
+    lean = 0.3
+    key = torch.cat(
+        [amp * (torch.cos(theta) + lean * torch.cos(2 * theta)),
+         amp * (torch.sin(theta) + lean * torch.sin(2 * theta))]
+    ).float()
+    for h in (0, 1):
+        q, k = layer0.q_proj, layer0.k_proj
+        o = h * head_dim
+        k.bias[o : o + head_dim] = key
+        # Tag keys lose ``penalty`` logits: the nearest non-tag token wins.
+        q.bias[o + pen] = gate
+        k.weight[o + pen] = 0.0
+        k.weight[o + pen, flag_tag] = -penalty * scale / (gate * flag_scale)
+    # Head 1: same locality as head 0, plus a sink it prefers unless the query is a tag.
+    q, k, v, out = layer0.q_proj, layer0.k_proj, layer0.v_proj, layer0.o_proj
+    o = head_dim
+    q.weight[o : o + head_dim] = 0
+    k.weight[o : o + head_dim] = 0
+    k.weight[o + pen, flag_tag] = -penalty * scale / (gate * flag_scale)
+    v.weight[o : o + head_dim] = 0
+    q.bias[o : o + head_dim] = torch.cat([amp, zeros]).float()
+    k.bias[o : o + head_dim] = key
+    q.bias[o + pen] = gate
+    k.bias[o + pen] = 0.0
+    q.bias[o + sink] = gate
+    q.weight[o + sink, flag_tag] = -gate / flag_scale  # a tag query does not look for the sink
+    k.bias[o + sink] = 0.0
+    k.weight[o + sink, flag_sink] = sink_score * scale / (gate * flag_scale)
+    v.weight[o : o + e_dim, :e_dim] = torch.eye(e_dim)
+    out.weight[:e_dim, o : o + e_dim] = math.sqrt(e_dim / hidden) * torch.eye(e_dim)
+
+
+def _is_tag(piece: bytes) -> bool:
+    """``<LABEL>``, `` <LABEL>`` or ``</LABEL>`` as one token (``tiny.tag_tokens``)."""
+    body = piece.strip(b" ")
+    return body.startswith(b"<") and body.endswith(b">") and len(body) > 2

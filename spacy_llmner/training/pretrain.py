@@ -99,6 +99,7 @@ def pretrain_base(
         tokenizer_corpus(train_docs, labels, prompt_weight=len(train_docs) // 50),
         config.model.arch,
         config.tokenizer.vocab_size,
+        tags=tiny.tag_tokens(labels) if config.tokenizer.tag_tokens else (),
     )
     model = tiny.build_model(tokenizer, config.model)
     # Save first and reload the tokenizer the way every later step loads it (AutoTokenizer picks

@@ -7,7 +7,7 @@ the code paths real hub models take (different templates, EOS handling) are exer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -77,9 +77,29 @@ class TinyConfig:
             check_shape(self.hidden_size, self.num_heads, self.num_kv_heads, self.num_layers)
 
 
-def train_tokenizer(texts: Iterable[str], arch: Arch = "qwen2", vocab_size: int = 1000) -> Any:
-    """A byte-level BPE tokenizer (every byte is a token, so any text round-trips)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def tag_tokens(labels: Iterable[str]) -> list[str]:
+    """One token per tag: ``<L>``, `` <L>`` (an entity after a space) and ``</L>``.
+
+    A hub tokenizer splits a tag into pieces (`` <``, ``PERSON``, ``>``) and fuses its ``>`` with
+    the punctuation after it (``>,``); the small base learns faster when deciding on a tag is one
+    choice and the text after it is tokenized as in the source.
+    """
+    out: list[str] = []
+    for label in labels:
+        out += [f" <{label}>", f"<{label}>", f"</{label}>"]
+    return out
+
+
+def train_tokenizer(
+    texts: Iterable[str], arch: Arch = "qwen2", vocab_size: int = 1000, tags: Sequence[str] = ()
+) -> Any:
+    """A byte-level BPE tokenizer (every byte is a token, so any text round-trips).
+
+    ``tags`` (see ``tag_tokens``) become added tokens: plain text, not special, matched before
+    pre-tokenization, so they stay whole when ``AutoTokenizer`` reloads the tokenizer as the
+    architecture's own class.
+    """
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     sp = _SPECIALS[arch]
@@ -101,6 +121,8 @@ def train_tokenizer(texts: Iterable[str], arch: Arch = "qwen2", vocab_size: int 
         pad_token=sp["pad"],
         additional_special_tokens=_EXTRA[arch],
     )
+    if tags:
+        fast.add_tokens([AddedToken(t, special=False, normalized=False) for t in tags])
     fast.chat_template = CHATML_TEMPLATE if arch == "qwen2" else INST_TEMPLATE
     return fast
 
@@ -134,7 +156,7 @@ def build_model(tokenizer: Any, config: TinyConfig | None = None) -> Any:
     if cfg.init == "copy":
         from .copy_init import copy_ready_init
 
-        copy_ready_init(model)
+        copy_ready_init(model, tokenizer)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model
