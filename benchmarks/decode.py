@@ -61,6 +61,7 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
         if args["device"]:
             hf.device_arg = args["device"]
         model, tok, messages = hf.hf_model, hf.tokenizer, comp._task.messages
+        args["copy_tokens"] = args["copy_tokens"] or hf.copy_tokens
     nlp = spacy.blank("en")
     docs = [(t, [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]) for t, _ in _texts(args)]
     return model, tok, messages, docs
@@ -111,21 +112,23 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    out: dict[str, Any] = {"method": method}
+    out: dict[str, Any] = {"method": method, "copy_tokens": args["copy_tokens"] or "any"}
     t0 = time.perf_counter()
     if method == "fast":
-        dec = FastDecoder(model, vocab, tok)
+        dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any")
         res = dec.decode(prefix, doc_ids, cons, batch_size=args["batch_size"], max_draft=args["max_draft"])
         # Passes per document: the forward passes each document's row took part in (the target's
         # meaning); batched_passes: forward calls in all (rows share them).
         out["passes"] = sum(dec.stats.per_doc_passes)
         out["batched_passes"] = dec.stats.forward_passes
+        out["pass_ends"] = dict(dec.stats.pass_ends)
         out["lengths"] = [len(r.token_ids) for r in res]
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
     elif method == "step":
-        res = [decode_reference(model, prefix + d, c, vocab) for d, c in zip(doc_ids, cons)]
+        res = [decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens=args["copy_tokens"] or "any")
+               for d, c in zip(doc_ids, cons)]
         out["passes"] = sum(r.n_forward for r in res)
         out["lengths"] = [len(r.token_ids) for r in res]
         out["tokens"] = sum(len(r.token_ids) for r in res)
@@ -190,6 +193,8 @@ def main() -> None:
     ap.add_argument("--generate-length", choices=["matched", "free"], default="matched",
                     help="generate baselines: emit as many tokens as the constrained answer, or stop at EOS")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="device bf16 peak, for the FLOP-bound fraction")
+    ap.add_argument("--copy-tokens", choices=["any", "canonical"], default=None,
+                    help="copy tokens the constraint lets through (default: the pipeline's setting)")
     ap.add_argument("--json", dest="json_path", default=None)
     ns = ap.parse_args()
     args = vars(ns)
@@ -235,6 +240,7 @@ def main() -> None:
     summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
                                "batch_size": args["batch_size"], "max_draft": args["max_draft"],
                                "generate_length": args["generate_length"],
+                               "copy_tokens": (fast or rows.get("step") or {}).get("copy_tokens"),
                                "command": " ".join(["python", *sys.argv])}
     if fast:
         summary.update(
@@ -251,6 +257,11 @@ def main() -> None:
             summary["speedup_vs_generate_batched"] = base_bt / fast["seconds"]
         target = 3 * summary["entities_per_doc"] + 2
         print(f"passes/doc {summary['passes_per_doc']:.2f} vs target <= 3 x entities + 2 = {target:.2f}")
+        ends = fast["pass_ends"]
+        summary["pass_ends_per_doc"] = {k: v / fast["docs"] for k, v in sorted(ends.items())}
+        # The prefill pass is not a decode pass; every other pass ends for one of these reasons.
+        print("decode passes/doc by why they ended: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in summary["pass_ends_per_doc"].items()) + " (+1 prefill)")
         if args["peak_tflops"]:
             # Tokens the model actually processed (prompt prefill + output), 2 FLOPs per param each.
             flops = 2 * fast["n_params"] * fast["tokens"] / fast["seconds"]

@@ -72,15 +72,17 @@ def _check_invariants(text: str, result: Any) -> None:
     assert all(0.0 < s <= 1.0 for s in result.scores)
 
 
+@pytest.mark.parametrize("copy_tokens", ["any", "canonical"])
 @pytest.mark.parametrize("arch", ARCHS)
-def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], arch: str) -> None:
+def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], arch: str, copy_tokens: str) -> None:
     for seed in ((0,) if arch == "qwen2" else (1,)):
         tok, model, vocab, prefix, frame = _setup(tiny_models[arch], seed)
         docs = [encode_segments(tok, frame, escape(t))[1] for t in HOSTILE]
         cons = [_constraint(t, vocab) for t in HOSTILE]
-        ref = [decode_reference(model, prefix + d, c, vocab) for d, c in zip(docs, cons)]
+        ref = [decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens=copy_tokens)
+               for d, c in zip(docs, cons)]
         for batch_size in (1, 16):
-            fast = FastDecoder(model, vocab, tok).decode(prefix, docs, cons, batch_size=batch_size)
+            fast = FastDecoder(model, vocab, tok, copy_tokens).decode(prefix, docs, cons, batch_size=batch_size)
             for text, r, f in zip(HOSTILE, ref, fast):
                 _check_invariants(text, f)
                 assert f.tagged == r.tagged and f.token_ids == r.token_ids
@@ -103,8 +105,46 @@ TEXT = st.lists(
 def test_invariants_on_random_models(tiny_models: dict[str, Any], arch: str, text: str, seed: int) -> None:
     tok, model, vocab, prefix, frame = _setup(tiny_models[arch], seed)
     doc_ids = encode_segments(tok, frame, escape(text))[1]
-    result = FastDecoder(model, vocab, tok).decode(prefix, [doc_ids], [_constraint(text, vocab)])[0]
-    _check_invariants(text, result)
+    for copy_tokens in ("any", "canonical"):
+        dec = FastDecoder(model, vocab, tok, copy_tokens)
+        result = dec.decode(prefix, [doc_ids], [_constraint(text, vocab)])[0]
+        _check_invariants(text, result)
+
+
+def test_canonical_copies_are_the_tokenizers_own_split(tiny_models: dict[str, Any]) -> None:
+    """With copy_tokens="canonical" every token that only copies is the tokenizer's own first token
+    for the rest of the source, or ends where a tag may go; random models, let loose, pick odd
+    splits all the time."""
+    from spacy_llmner.decoding.automaton import Automaton
+
+    tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
+    text = "Patient Johnathan Doe-Smithson, 42, seen 03/14/2021 at Springfield General."
+    doc = encode_segments(tok, frame, escape(text))[1]
+    cons = _constraint(text, vocab)
+    odd = {}
+    for copy_tokens in ("any", "canonical"):
+        res = decode_reference(model, prefix + doc, cons, vocab, tokenizer=tok, copy_tokens=copy_tokens)
+        _check_invariants(text, res)
+        auto, st, odd[copy_tokens] = Automaton(cons), Automaton.initial, 0
+        for tid in res.token_ids:
+            nxt = auto.advance(st, vocab.pieces[tid] or b"")
+            assert nxt is not None
+            if not st.tag and not nxt.tag and nxt.label == st.label and nxt.pos > st.pos:  # a pure copy
+                own = tok.encode(cons.target[st.pos :].decode(), add_special_tokens=False)[0]
+                boundary = nxt.pos in (cons.starts if st.label < 0 else cons.ends)
+                odd[copy_tokens] += tid != own and not boundary
+            st = nxt
+    assert odd["canonical"] == 0
+    assert odd["any"] > 0, "the random model never picked an odd split: the test would have no teeth"
+
+
+def test_copy_tokens_is_checked() -> None:
+    from spacy_llmner.errors import LLMNERError
+
+    with pytest.raises(LLMNERError, match="copy_tokens"):
+        FastDecoder(None, None, None, "canonical")  # type: ignore[arg-type]
+    with pytest.raises(LLMNERError, match="copy_tokens"):
+        FastDecoder(None, None, None, "sometimes")  # type: ignore[arg-type]
 
 
 def test_fast_path_uses_fewer_forward_passes(tiny_models: dict[str, Any]) -> None:
@@ -187,7 +227,7 @@ def test_slab_cache_matches_dynamic_cache_through_appends_assignments_and_growth
     def kv(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.randn(3, 2, n, 4, generator=gen), torch.randn(3, 2, n, 4, generator=gen)
 
-    for step, n in enumerate([70, 1, 5, 100, 2]):  # crosses the initial capacity and a doubling
+    for step, n in enumerate([70, 1, 5, 100, 2, 40, 200]):  # crosses the capacity, grows twice
         k, v = kv(n)
         got = slab.update(k, v, 0)
         want = ref.update(k, v, 0)
@@ -199,7 +239,14 @@ def test_slab_cache_matches_dynamic_cache_through_appends_assignments_and_growth
                 lay = cache.layers[0]
                 lay.keys = lay.keys[:, :, keep]
                 lay.values = lay.values[:, :, keep]
-    assert slab.get_seq_length() == 6 + 100 + 2
+        if step == 4:  # the decoder's compaction: a per-row gather into a buffer with room to spare
+            order = torch.stack([torch.randperm(108, generator=gen)[:30] for _ in range(3)])
+            idx = order[:, None, :, None].expand(-1, 2, -1, 4)
+            slab.layers[0].gather(idx)  # type: ignore[attr-defined]
+            lay = ref.layers[0]
+            lay.keys, lay.values = torch.gather(lay.keys, 2, idx), torch.gather(lay.values, 2, idx)
+            assert torch.equal(slab.layers[0].keys, lay.keys) and torch.equal(slab.layers[0].values, lay.values)
+    assert slab.get_seq_length() == 30 + 40 + 200
 
 
 def test_open_entity_cannot_copy_past_the_last_token_end() -> None:
@@ -213,3 +260,32 @@ def test_open_entity_cannot_copy_past_the_last_token_end() -> None:
     assert auto.step(opened, ord(" ")) is None
     closed = auto.advance(opened, b"</PERSON>  ")
     assert closed is not None and auto.can_end(closed)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXT, data=st.data())
+def test_allowed_is_every_token_the_constraint_accepts(tiny_models: dict[str, Any], arch: str, text: str, data: Any) -> None:
+    """The trie walk (copy path + cached tag branches) against its definition: a token is allowed
+    iff the automaton accepts its bytes, and leads to the state they lead to. States come from
+    random walks through the automaton, so they sit inside tags and entities too."""
+    from spacy_llmner.decoding.automaton import Automaton
+
+    tok, _, _ = tiny_models[arch]
+    frame = chat_frame(tok, build_messages(LABELS))
+    vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
+    auto = Automaton(_constraint(text, vocab))
+    state = Automaton.initial
+    for _ in range(data.draw(st.integers(0, 30))):
+        expected = {}
+        for tid, piece in enumerate(vocab.pieces):
+            if piece:
+                nxt = auto.advance(state, piece)
+                if nxt is not None:
+                    expected[tid] = nxt
+        got = auto.allowed(state, vocab.trie)
+        assert dict(got) == expected and len(got) == len(expected)
+        assert auto.allowed_ids(state, vocab.trie) == sorted(expected)
+        if not got:
+            break
+        state = got[data.draw(st.integers(0, len(got) - 1))][1]

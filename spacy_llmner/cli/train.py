@@ -88,9 +88,14 @@ def assemble_cli(
     name: str = typer.Option("llmner_hipaa", help="Pipeline name (meta.json)"),
     version: str = typer.Option("0.1.0", help="Pipeline version (meta.json)"),
     lang: str = typer.Option("en", help="Language of the blank pipeline"),
+    copy_tokens: str = typer.Option(
+        "canonical", help="'canonical': copy only as the tokenizer splits the text; 'any': every split"
+    ),
 ) -> None:
     """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
     from ..training.assemble import assemble
 
-    path = assemble(base, adapter, output, labels=labels, name=name, version=version, lang=lang)
+    path = assemble(
+        base, adapter, output, labels=labels, name=name, version=version, lang=lang, copy_tokens=copy_tokens
+    )
     typer.echo(f"Saved pipeline to {path}")

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .vocab import VocabTrie
+
+if TYPE_CHECKING:
+    from .canonical import CanonicalCopy
 
 _LT = ord("<")
 _ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -82,17 +85,79 @@ class Constraint:
         return tuple(f"</{lab}>".encode() for lab in self.labels)
 
 
+_TABLE_KEYS: dict[tuple[tuple[bytes, int], ...], int] = {}
+
+
+class _TagTable(NamedTuple):
+    """Every prefix of a set of tags → the bytes that may follow it, and for a whole tag its
+    label index (-1 otherwise). Dict lookups instead of scanning every label per byte: the trie
+    walk at a tag position visits every byte of every tag."""
+
+    next: dict[bytes, tuple[int, ...]]
+    done: dict[bytes, int]
+    key: int  # one number per distinct set of tags (and labels), for caches
+
+    @classmethod
+    def build(cls, tags: Sequence[tuple[bytes, int]]) -> _TagTable:
+        nxt: dict[bytes, set[int]] = {}
+        done: dict[bytes, int] = {}
+        for tag, label in tags:
+            for k in range(1, len(tag)):
+                nxt.setdefault(tag[:k], set()).add(tag[k])
+            done[tag] = label
+        key = _TABLE_KEYS.setdefault(tuple(done.items()), len(_TABLE_KEYS))
+        return cls({k: tuple(sorted(v)) for k, v in nxt.items()}, done, key)
+
+
+def _tag_walk(
+    trie: VocabTrie, node: int, buf: bytes, table: _TagTable
+) -> tuple[list[tuple[int, bytes]], list[tuple[int, list[int], int]]]:
+    """From trie ``node`` with tag bytes ``buf`` written: tokens that end inside a tag (with the
+    tag bytes written after them), and the trie nodes where a whole tag ends (its tokens, label).
+    Cached on the trie: the same few (node, buf, tag set) recur for every document."""
+    key = (table.key, node, buf)
+    hit = trie.tag_walks.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    ends: list[tuple[int, bytes]] = []
+    whole: list[tuple[int, list[int], int]] = []
+    stack = [(node, buf)]
+    while stack:
+        n, b = stack.pop()
+        for byte in table.next.get(b, ()) if b else (_LT,):
+            child = trie.children[n].get(byte)
+            if child is None:
+                continue
+            b2 = b + bytes((byte,))
+            label = table.done.get(b2)
+            if label is not None:
+                whole.append((child, list(trie.tokens.get(child, ())), label))
+                continue
+            if b2 not in table.next:
+                continue
+            ends.extend((tid, b2) for tid in trie.tokens.get(child, ()))
+            stack.append((child, b2))
+    trie.tag_walks[key] = (ends, whole)
+    return ends, whole
+
+
 class Automaton:
     """Stepping logic for one Constraint (kept separate so tag tables are built once)."""
 
-    def __init__(self, constraint: Constraint) -> None:
+    def __init__(self, constraint: Constraint, canonical: CanonicalCopy | None = None) -> None:
+        """``canonical``: restrict pure copies to the tokenizer's own split (``canonical.py``)."""
         self.c = constraint
+        self.canonical = canonical
         self.n = len(constraint.target)
         self.opens = constraint.open_tags
         self.closes = constraint.close_tags
         # An open entity may not copy past the last token end: nothing after it (trailing
         # whitespace) could close it, and the output would dead-end with an unclosable tag.
         self.last_end = max(constraint.ends, default=0)
+        self._open_cands = tuple((t, True, i) for i, t in enumerate(self.opens))
+        self._open_table = _TagTable.build([(t, i) for i, t in enumerate(self.opens)])
+        self._close_tables = [_TagTable.build([(t, i)]) for i, t in enumerate(self.closes)]
+        self._allowed: dict[tuple[State, int], list[int]] = {}
 
     initial = State(0, -1, b"", 0)
 
@@ -100,20 +165,26 @@ class Automaton:
         """Tags that may be written at this state: (bytes, is_open, label index)."""
         if st.label < 0:
             if st.pos in self.c.starts and st.pos < self.n:
-                return [(t, True, i) for i, t in enumerate(self.opens)]
+                return self._open_cands
             return ()
         if st.pos in self.c.ends and st.pos > st.start:
-            return [(self.closes[st.label], False, st.label)]
+            return ((self.closes[st.label], False, st.label),)
         return ()
 
-    def next_bytes(self, st: State) -> list[int]:
+    def _tag_table(self, st: State) -> _TagTable | None:
+        """The tags that may be written at ``st``'s position, as a prefix table."""
+        if st.label < 0:
+            return self._open_table if st.pos in self.c.starts and st.pos < self.n else None
+        return self._close_tables[st.label] if st.pos in self.c.ends and st.pos > st.start else None
+
+    def next_bytes(self, st: State) -> Sequence[int]:
         """Bytes allowed next (small: usually one, at boundaries a few)."""
         if st.tag:
-            k = len(st.tag)
-            return list({t[k] for t, _, _ in self.tag_candidates(st) if t[:k] == st.tag})
+            table = self._tag_table(st)
+            return table.next.get(st.tag, ()) if table is not None else ()
         copy = st.pos < self.n and (st.label < 0 or st.pos < self.last_end)
         out = [self.c.target[st.pos]] if copy else []
-        if self.tag_candidates(st):
+        if self._tag_table(st) is not None:
             out.append(_LT)
         return out
 
@@ -128,17 +199,20 @@ class Automaton:
                 return State(st.pos + 1, st.label, b"", st.start)
             if b != _LT:
                 return None
+        table = self._tag_table(st)
+        if table is None:
+            return None
         buf = st.tag + bytes((b,))
-        k = len(buf)
-        for tag, is_open, label in self.tag_candidates(st):
-            if tag[:k] == buf:
-                if k < len(tag):
-                    return State(st.pos, st.label, buf, st.start)
-                if events is not None:
-                    events.append(Event(is_open, label, st.pos))
-                if is_open:
-                    return State(st.pos, label, b"", st.pos)
-                return State(st.pos, -1, b"", st.start)
+        label = table.done.get(buf)
+        if label is not None:
+            is_open = st.label < 0
+            if events is not None:
+                events.append(Event(is_open, label, st.pos))
+            if is_open:
+                return State(st.pos, label, b"", st.pos)
+            return State(st.pos, -1, b"", st.start)
+        if buf in table.next:
+            return State(st.pos, st.label, buf, st.start)
         return None
 
     def advance(self, st: State, data: bytes, events: list[Event] | None = None) -> State | None:
@@ -154,23 +228,92 @@ class Automaton:
 
     def allowed(self, st: State, trie: VocabTrie) -> list[tuple[int, State]]:
         """All vocabulary tokens valid from ``st``, with the state each leads to (trie walk)."""
-        out: list[tuple[int, State]] = []
-        stack = [(0, st)]
-        children, tokens = trie.children, trie.tokens
-        while stack:
-            node, s = stack.pop()
-            kids = children[node]
-            for b in self.next_bytes(s):
-                child = kids.get(b)
-                if child is None:
-                    continue
-                s2 = self.step(s, b)
-                if s2 is None:
-                    continue
-                for tid in tokens.get(child, ()):
-                    out.append((tid, s2))
-                stack.append((child, s2))
+        out: list[Any] = []
+        self._walk(st, trie, out, states=True)
         return out
+
+    def allowed_ids(self, st: State, trie: VocabTrie) -> list[int]:
+        """The ids of ``allowed``, sorted, without building a state per tag token (the decoders'
+        hot path). Memoised per state: the fast path re-verifies draft positions."""
+        key = (st, id(trie))
+        hit = self._allowed.get(key)
+        if hit is None:
+            if len(self._allowed) > 4096:
+                self._allowed.clear()
+            out: list[Any] = []
+            self._walk(st, trie, out, states=False)
+            hit = self._allowed[key] = sorted(set(out))
+        return hit
+
+    def _walk(self, st: State, trie: VocabTrie, out: list[Any], states: bool) -> None:
+        copies: list[tuple[int, State]] = []  # tokens that only copy: the ones to restrict
+        self._walk_from(0, st, trie, out, copies, states)
+        if self.canonical is not None and not st.tag:
+            copies = self._canonical_only(st, copies)
+        out.extend(copies if states else (t for t, _ in copies))
+
+    def _walk_from(
+        self,
+        node: int,
+        st: State,
+        trie: VocabTrie,
+        out: list[Any],
+        copies: list[tuple[int, State]],
+        states: bool,
+    ) -> None:
+        """Tokens along the one copy path from ``node``, branching into tags wherever one may go.
+
+        The copy path is a single line through the trie; the branches into tags are the costly
+        part (every label's bytes) and do not depend on the document, so they come from
+        ``_tag_walk``'s cache. ``out`` gets (id, state) pairs, or ids only if not ``states``."""
+        children, tokens = trie.children, trie.tokens
+        while True:
+            table = self._tag_table(st)
+            if table is not None:
+                self._tag_branch(node, st, table, trie, out, states)
+            if st.tag or not (st.pos < self.n and (st.label < 0 or st.pos < self.last_end)):
+                return
+            child = children[node].get(self.c.target[st.pos])
+            if child is None:
+                return
+            st = State(st.pos + 1, st.label, b"", st.start)
+            for tid in tokens.get(child, ()):
+                copies.append((tid, st))
+            node = child
+
+    def _tag_branch(
+        self, node: int, st: State, table: _TagTable, trie: VocabTrie, out: list[Any], states: bool
+    ) -> None:
+        """Tokens from ``node`` that write (the rest of) a tag, then whatever follows a whole tag."""
+        ends, whole = _tag_walk(trie, node, st.tag, table)
+        if states:
+            out.extend((tid, State(st.pos, st.label, buf, st.start)) for tid, buf in ends)
+        else:
+            out.extend(tid for tid, _ in ends)
+        for child, tids, label in whole:
+            after = self._after_tag(st, label)
+            out.extend(((tid, after) for tid in tids) if states else tids)
+            more: list[tuple[int, State]] = []  # copies after a tag are not restricted
+            self._walk_from(child, after, trie, out, more, states)
+            out.extend(more if states else (t for t, _ in more))
+
+    @staticmethod
+    def _after_tag(st: State, label: int) -> State:
+        if st.label < 0:
+            return State(st.pos, label, b"", st.pos)
+        return State(st.pos, -1, b"", st.start)
+
+    def _canonical_only(self, st: State, copies: list[tuple[int, State]]) -> list[tuple[int, State]]:
+        """Of the tokens that only copy, keep the canonical one and the shorter ones that end
+        where a tag may go inside it. All of them where there is no canonical token, or it is
+        not allowed here."""
+        assert self.canonical is not None
+        cid = self.canonical.at(st.pos)
+        end = next((s.pos for t, s in copies if t == cid), None) if cid is not None else None
+        if end is None:
+            return copies
+        marks = self.c.starts if st.label < 0 else self.c.ends
+        return [(t, s) for t, s in copies if t == cid or (s.pos < end and s.pos in marks)]
 
     def forced_tail(self, st: State) -> bytes:
         """Bytes that finish the output validly without the model (dead-end fallback)."""

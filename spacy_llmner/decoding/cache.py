@@ -54,7 +54,8 @@ class SlabLayer(DynamicLayer):
         """``buf`` if it has room for ``need`` slots, else a larger copy of its filled part."""
         if buf is not None and buf.shape[-2] >= need:
             return buf
-        capacity = max(need, 2 * (buf.shape[-2] if buf is not None else 0), 64)
+        # The first fill (the prompt prefix) gets room for the passes that follow it too.
+        capacity = max(need + need // 2, 2 * (buf.shape[-2] if buf is not None else 0), 64)
         grown = like.new_empty(like.shape[0], like.shape[1], capacity, like.shape[3])
         if buf is not None and filled:
             grown[:, :, :filled] = buf[:, :, :filled]
@@ -74,6 +75,18 @@ class SlabLayer(DynamicLayer):
         self._v[:, :, n : n + add] = value_states
         self._nk = self._nv = n + add
         return self.keys, self.values  # type: ignore[return-value]
+
+    def gather(self, index: torch.Tensor) -> None:
+        """Keep the slots ``index`` (batch, heads, n, head_dim) picks, in a buffer with spare
+        room: the passes after a compaction append without growing (a copy of everything)."""
+        n = index.shape[2]
+        for name in ("_k", "_v"):
+            src = getattr(self, name)
+            filled = self._nk if name == "_k" else self._nv
+            buf = src.new_empty(src.shape[0], src.shape[1], max(n + n // 2, 64), src.shape[3])
+            torch.gather(src[:, :, :filled], 2, index, out=buf[:, :, :n])
+            setattr(self, name, buf)
+        self._nk = self._nv = n
 
     def get_seq_length(self) -> int:
         return self._nk if self.is_initialized else 0

@@ -11,13 +11,15 @@ are computed only for allowed ids. Output is identical to ``decode_reference``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from .automaton import Automaton, Constraint, State
-from .cache import slab_cache
+from .cache import SlabLayer, slab_cache
+from .canonical import CanonicalCopy, check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 
@@ -43,6 +45,8 @@ class DecodeStats:
     output_tokens: int = 0
     row_slots: int = 0
     per_doc_passes: list[int] = field(default_factory=list)
+    # Why each row's pass ended (see ``FastDecoder._pass_end``): where the passes go.
+    pass_ends: Counter[str] = field(default_factory=Counter)
 
 
 def _draft(
@@ -121,7 +125,11 @@ def _draft(
 class FastDecoder:
     """Holds the model's decoder, output rows and the prefix caches (one per distinct prefix)."""
 
-    def __init__(self, model: Any, vocab: Vocab, tokenizer: Any = None) -> None:
+    def __init__(
+        self, model: Any, vocab: Vocab, tokenizer: Any = None, copy_tokens: str = "any"
+    ) -> None:
+        check_copy_tokens(copy_tokens, tokenizer)
+        self.copy_tokens = copy_tokens
         self.model = model
         self.decoder = model.get_decoder()
         head = model.get_output_embeddings()
@@ -132,6 +140,12 @@ class FastDecoder:
         self.device = self.weight.device
         self._prefix: dict[tuple[int, ...], Any] = {}
         self.stats = DecodeStats()
+
+    def _automaton(self, constraint: Constraint) -> Automaton:
+        canonical = None
+        if self.copy_tokens == "canonical":
+            canonical = CanonicalCopy(constraint.target, self.tokenizer, self.vocab)
+        return Automaton(constraint, canonical)
 
     # --- cache helpers -------------------------------------------------------------------
     @torch.inference_mode()
@@ -164,8 +178,11 @@ class FastDecoder:
         order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :new_len]
         for lay in cache.layers:
             idx = order[:, None, :, None].expand(-1, lay.keys.shape[1], -1, lay.keys.shape[3])
-            lay.keys = torch.gather(lay.keys, 2, idx)
-            lay.values = torch.gather(lay.values, 2, idx)
+            if isinstance(lay, SlabLayer):
+                lay.gather(idx)
+            else:
+                lay.keys = torch.gather(lay.keys, 2, idx)
+                lay.values = torch.gather(lay.values, 2, idx)
         return torch.gather(mask, 1, order)
 
     @torch.inference_mode()
@@ -221,6 +238,23 @@ class FastDecoder:
             rows[b].n_forward += 1  # type: ignore[union-attr]
         return torch.cat([mask, extra_mask], dim=1)
 
+    def _pass_end(self, row: _Row, finished: bool, accepted: int, ids: list[int]) -> str:
+        """Why a row's pass stopped: ``end``, ``draft`` (all accepted; the draft ran out),
+        ``tag`` (the model began or finished a tag the draft did not have), ``label`` (inside a
+        tag: another label than guessed) or ``split`` (the same bytes tokenized differently)."""
+        if finished:
+            return "end"
+        if row.pending is None:
+            return "draft"
+        st = row.tracker.state
+        data = self.vocab.pieces[row.pending] or b""
+        if st.tag and not data.startswith(b"<"):
+            return "label"
+        if st.tag or st.pos == 0 or b"<" in data:
+            return "tag"
+        # A copy byte: the draft had these bytes too, cut another way (or had a tag there).
+        return "split" if accepted < len(ids) else "draft"
+
     # --- decoding ------------------------------------------------------------------------
     def decode(
         self,
@@ -265,7 +299,7 @@ class FastDecoder:
         rows: list[_Row | None] = []
         for _ in range(n_rows):
             d = queue.pop(0)
-            auto = Automaton(constraints[d])
+            auto = self._automaton(constraints[d])
             rows.append(_Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len))
         cache = self._new_cache(prefix, n_rows)
         mask = torch.ones(n_rows, p_len, dtype=torch.long, device=self.device)
@@ -316,7 +350,7 @@ class FastDecoder:
                 st = r.tracker.state
                 for j in range(len(ids) + 1):
                     s = st if j == 0 else states[j - 1]
-                    allowed = sorted({tid for tid, _ in r.auto.allowed(s, self.vocab.trie)})
+                    allowed = r.auto.allowed_ids(s, self.vocab.trie)
                     if r.auto.can_end(s):
                         allowed = sorted(set(allowed) | set(self.vocab.eos_ids))
                     asks.append((b, start + j, allowed))
@@ -365,6 +399,7 @@ class FastDecoder:
                         continue
                     r.pending = choice
                     break
+                self.stats.pass_ends[self._pass_end(r, finished, accepted, ids)] += 1
                 n += n_asks
                 # Slots of rejected draft tokens stay in the cache but are masked out for good.
                 head_len = len(chunks[b]) - len(ids)
@@ -378,13 +413,15 @@ class FastDecoder:
                     mask[b, p_len:] = 0  # free the row's slots; keep the shared prefix
                     if queue:
                         d = queue.pop(0)
-                        auto = Automaton(constraints[d])
+                        auto = self._automaton(constraints[d])
                         rows[b] = _Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len)
                         fresh.append(b)
                     else:
                         rows[b] = None
-            # Keep memory bounded: squeeze out masked slots once they dominate the cache.
-            if mask.shape[1] > 2 * int(mask.sum(1).max()) + 64:
+            # Squeeze out masked slots once they are a fifth of the cache: every row's attention
+            # runs over every column, so dead columns cost each pass more than a gather costs
+            # once (CPU, offline model: 12.5 docs/s at the old 2x threshold, 18 at 1.25x).
+            if mask.shape[1] > 1.25 * int(mask.sum(1).max()) + 16:
                 mask = self._compact(cache, mask)
 
 
@@ -399,7 +436,8 @@ def decode_batch(
     batch_size: int = 16,
     max_draft: int = 8,
     decoder: FastDecoder | None = None,
+    copy_tokens: str = "any",
 ) -> list[DecodeResult]:
     """Functional entry point; pass a ``FastDecoder`` to reuse its prefix cache across calls."""
-    dec = decoder or FastDecoder(model, vocab, tokenizer)
+    dec = decoder or FastDecoder(model, vocab, tokenizer, copy_tokens)
     return dec.decode(prefix_ids, doc_ids, constraints, batch_size, max_draft)

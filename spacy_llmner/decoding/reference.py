@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from .automaton import Automaton, Constraint
+from .canonical import CanonicalCopy, check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 
@@ -18,7 +19,7 @@ def choose(
     logits: torch.Tensor, auto: Automaton, tracker: Tracker, vocab: Vocab
 ) -> tuple[int, float, bool] | None:
     """Greedy choice among allowed ids (ascending id order breaks ties): (id, logp, is_eos)."""
-    allowed = {tid for tid, _ in auto.allowed(tracker.state, vocab.trie)}
+    allowed = set(auto.allowed_ids(tracker.state, vocab.trie))
     if auto.can_end(tracker.state):
         allowed.update(vocab.eos_ids)
     if not allowed:
@@ -33,10 +34,22 @@ def choose(
 
 @torch.inference_mode()
 def decode_reference(
-    model: Any, prompt_ids: list[int], constraint: Constraint, vocab: Vocab
+    model: Any,
+    prompt_ids: list[int],
+    constraint: Constraint,
+    vocab: Vocab,
+    *,
+    tokenizer: Any = None,
+    copy_tokens: str = "any",
 ) -> DecodeResult:
-    """Decode one document step by step with the model's KV cache."""
-    auto = Automaton(constraint)
+    """Decode one document step by step with the model's KV cache.
+
+    ``copy_tokens="canonical"`` (needs ``tokenizer``): see ``canonical.py``."""
+    check_copy_tokens(copy_tokens, tokenizer)
+    canonical = None
+    if copy_tokens == "canonical":
+        canonical = CanonicalCopy(constraint.target, tokenizer, vocab)
+    auto = Automaton(constraint, canonical)
     tracker = Tracker(auto)
     device = next(model.parameters()).device
     out = model(input_ids=torch.tensor([prompt_ids], device=device), use_cache=True)

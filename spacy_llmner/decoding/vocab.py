@@ -84,6 +84,8 @@ class VocabTrie:
     children: list[dict[int, int]] = field(default_factory=lambda: [{}])
     tokens: dict[int, list[int]] = field(default_factory=dict)
     max_len: int = 0
+    # Walks through tag bytes, shared by every document with the same tags (automaton._tag_walk).
+    tag_walks: dict[tuple[Any, int, bytes], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, pieces: list[bytes | None]) -> VocabTrie:

@@ -18,6 +18,7 @@ from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with
 import srsly
 
 from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
+from ..decoding.canonical import check_copy_tokens
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, XMLPrompt, chat_frame, encode_segments, eos_ids
 from ..prompting.prompt import TaggedResponse
@@ -53,9 +54,14 @@ class HFModel:
         merge_adapter: bool = True,
         trust_remote_code: bool = False,
         embed_base_max_mb: int = EMBED_BASE_MAX_MB,
+        copy_tokens: str = "any",
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
+        # "any": every tokenization of the source may be copied (what v1 always did);
+        # "canonical": only the tokenizer's own (see decoding/canonical.py). Same text either way.
+        check_copy_tokens(copy_tokens, tokenizer=True)
+        self.copy_tokens = copy_tokens
         for arg, value in (("batch_size", batch_size), ("max_draft", max_draft)):
             if not isinstance(value, int) or value < 1:
                 raise LLMNERError(Errors.E011.format(name=arg, value=value, hint="Use an int >= 1."))
@@ -204,12 +210,14 @@ class HFModel:
         ]
         if self.decoding == "reference":
             results = [
-                decode_reference(self.hf_model, prefix_ids + d, c, vocab)
+                decode_reference(
+                    self.hf_model, prefix_ids + d, c, vocab, tokenizer=tok, copy_tokens=self.copy_tokens
+                )
                 for d, c in zip(doc_ids, constraints)
             ]
         else:
             if self._fast is None:
-                self._fast = FastDecoder(self.hf_model, vocab, tok)
+                self._fast = FastDecoder(self.hf_model, vocab, tok, self.copy_tokens)
             results = self._fast.decode(
                 prefix_ids, doc_ids, constraints, batch_size=self.batch_size, max_draft=self.max_draft
             )

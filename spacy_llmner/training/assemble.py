@@ -23,11 +23,21 @@ def _labels_arg(labels: dict[str, str]) -> Any:
     return labels
 
 
-def pipeline_config(base: str, adapter: str | None, labels: Any) -> dict[str, Any]:
-    """The ``llm_ner`` component config."""
+def pipeline_config(
+    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical"
+) -> dict[str, Any]:
+    """The ``llm_ner`` component config.
+
+    ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
+    in training (``decoding/canonical.py``): same text, fewer forward passes."""
     return {
         "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels},
-        "model": {"@llm_models": "spacy_llmner.HF.v1", "name": base, "adapter": adapter},
+        "model": {
+            "@llm_models": "spacy_llmner.HF.v1",
+            "name": base,
+            "adapter": adapter,
+            "copy_tokens": copy_tokens,
+        },
         "save_io": False,
     }
 
@@ -40,6 +50,7 @@ def assemble(
     name: str = "llmner_hipaa",
     version: str = "0.1.0",
     lang: str = "en",
+    copy_tokens: str = "canonical",
 ) -> Path:
     """Build the pipeline and save it; labels default to those the adapter was trained with."""
     import spacy
@@ -52,7 +63,9 @@ def assemble(
     nlp = spacy.blank(lang)
     nlp.add_pipe(
         "llm_ner",
-        config=pipeline_config(str(base), str(adapter) if adapter else None, _labels_arg(label_set)),
+        config=pipeline_config(
+            str(base), str(adapter) if adapter else None, _labels_arg(label_set), copy_tokens
+        ),
     )
     try:
         own_version = dist_version(_package)
