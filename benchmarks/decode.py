@@ -185,7 +185,7 @@ def main() -> None:
     ap.add_argument("--corpus", default="corpus/test.spacy")
     ap.add_argument("--n-docs", type=int, default=48)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--max-draft", type=int, default=8)
+    ap.add_argument("--max-draft", type=int, default=16)
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B"])

@@ -262,7 +262,7 @@ class FastDecoder:
         doc_ids: list[list[int]],
         constraints: list[Constraint],
         batch_size: int = 16,
-        max_draft: int = 8,
+        max_draft: int = 16,
     ) -> list[DecodeResult]:
         results: list[DecodeResult | None] = [None] * len(doc_ids)
         todo = list(range(len(doc_ids)))
@@ -434,7 +434,7 @@ def decode_batch(
     *,
     tokenizer: Any = None,
     batch_size: int = 16,
-    max_draft: int = 8,
+    max_draft: int = 16,
     decoder: FastDecoder | None = None,
     copy_tokens: str = "any",
 ) -> list[DecodeResult]:

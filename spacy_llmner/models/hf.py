@@ -49,7 +49,7 @@ class HFModel:
         device: str | None = None,
         dtype: str | None = None,
         batch_size: int = 16,
-        max_draft: int = 8,
+        max_draft: int = 16,
         context_length: int | None = None,
         merge_adapter: bool = True,
         trust_remote_code: bool = False,
