@@ -81,13 +81,93 @@ def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], ar
         cons = [_constraint(t, vocab) for t in HOSTILE]
         ref = [decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens=copy_tokens)
                for d, c in zip(docs, cons)]
-        for batch_size in (1, 16):
-            fast = FastDecoder(model, vocab, tok, copy_tokens).decode(prefix, docs, cons, batch_size=batch_size)
+        # Both ways of sharing the prompt prefix: one copy with split attention, and a copy per row.
+        for batch_size, shared_prefix in ((1, "cascade"), (16, "cascade"), (16, "copy")):
+            dec = FastDecoder(model, vocab, tok, copy_tokens, shared_prefix)
+            assert dec.cascade == (shared_prefix == "cascade")
+            fast = dec.decode(prefix, docs, cons, batch_size=batch_size)
             for text, r, f in zip(HOSTILE, ref, fast):
                 _check_invariants(text, f)
                 assert f.tagged == r.tagged and f.token_ids == r.token_ids
                 assert f.scores == pytest.approx(r.scores, rel=1e-3)
         assert sum(len(r.spans) for r in ref) > 0  # random models do tag: the test has teeth
+
+
+@pytest.mark.parametrize("kernel", ["cpu-flash", "math"])
+@pytest.mark.parametrize("heads,kv_heads", [(2, 2), (4, 2)])
+def test_cascade_attention_equals_attention_over_prefix_and_suffix(
+    kernel: str, heads: int, kv_heads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Split attention merged by log-sum-exp == one softmax over [prefix; suffix], including
+    grouped KV heads, padded suffixes, causal new slots and a row that sees no suffix at all."""
+    from types import SimpleNamespace
+
+    from spacy_llmner.decoding import cascade
+
+    if kernel == "math":
+        monkeypatch.setattr(cascade, "_FLASH_CPU", None)
+    elif cascade._FLASH_CPU is None:
+        pytest.skip("this torch build has no CPU flash-attention kernel")
+    gen = torch.Generator().manual_seed(0)
+    b, q, d, p, s = 3, 4, 8, 11, 9
+    query = torch.randn(b, heads, q, d, generator=gen)
+    kp, vp = torch.randn(1, kv_heads, p, d, generator=gen), torch.randn(1, kv_heads, p, d, generator=gen)
+    ks, vs = torch.randn(b, kv_heads, s, d, generator=gen), torch.randn(b, kv_heads, s, d, generator=gen)
+    live = torch.ones(b, s, dtype=torch.long)
+    live[0, 2:4] = 0  # rejected draft slots
+    live[1, -q + 1] = 0  # a padded new slot
+    live[2] = 0  # a finished row
+    mask = cascade.suffix_mask(live, q, torch.float32)
+    module = SimpleNamespace(layer_idx=1)
+    got, _ = cascade.cascade_attention(module, query, ks, vs, mask, scaling=d**-0.5,
+                                       **{cascade.PREFIX_KWARG: [None, (kp, vp)]})
+    group = heads // kv_heads
+    full_k = torch.cat([kp.expand(b, -1, -1, -1), ks], 2).repeat_interleave(group, 1)
+    full_v = torch.cat([vp.expand(b, -1, -1, -1), vs], 2).repeat_interleave(group, 1)
+    full_mask = torch.cat([torch.zeros(b, 1, q, p), mask], -1)
+    want = torch.nn.functional.scaled_dot_product_attention(query, full_k, full_v, attn_mask=full_mask)
+    assert got.shape == (b, q, heads, d)
+    torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
+    # The mask: causal among the new slots, nothing for the finished row.
+    assert torch.isinf(mask[2]).all() and not torch.isinf(mask[0, 0, -1, -q:]).any()
+    assert torch.isinf(mask[0, 0, 0, -q + 1 :]).all()
+
+
+def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: dict[str, Any]) -> None:
+    from transformers import AutoModelForCausalLM, Qwen2Config
+
+    from spacy_llmner.decoding.cascade import cascade_supported
+    from spacy_llmner.errors import LLMNERError
+
+    tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
+    with pytest.raises(LLMNERError, match="shared_prefix"):
+        FastDecoder(model, vocab, tok, "any", "sometimes")
+    windowed = AutoModelForCausalLM.from_config(Qwen2Config(
+        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, use_sliding_window=True, sliding_window=16,
+        max_window_layers=0))
+    assert cascade_supported(model) and not cascade_supported(windowed)
+    with pytest.raises(LLMNERError, match="sliding window"):
+        FastDecoder(windowed, vocab, tok, "any", "cascade")
+    assert not FastDecoder(windowed, vocab, tok, "any", "auto").cascade  # falls back to copies
+    before = model.config._attn_implementation
+    text = HOSTILE[3]
+    doc = encode_segments(tok, frame, escape(text))[1]
+    dec = FastDecoder(model, vocab, tok, "any", "cascade")
+    dec.decode(prefix, [doc], [_constraint(text, vocab)])
+    assert model.config._attn_implementation == before
+    real = dec.decoder.forward
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("past_key_values") is not None:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    dec.decoder.forward = boom  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="boom"):
+        FastDecoder(model, vocab, tok, "any", "cascade").decode(prefix, [doc], [_constraint(text, vocab)])
+    del dec.decoder.forward
+    assert model.config._attn_implementation == before
 
 
 TEXT = st.lists(

@@ -17,13 +17,18 @@ from typing import Any
 
 import torch
 
+from ..errors import Errors, LLMNERError
 from .automaton import Automaton, Constraint, State
 from .cache import SlabLayer, slab_cache
+from .cascade import PREFIX_KWARG, cascade_mode, cascade_supported, suffix_mask
 from .canonical import CanonicalCopy, check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 
 _NEG = float("-inf")
+# How rows see the prompt prefix: "cascade" (one shared copy, split attention), "copy" (repeated
+# in every row's cache; any architecture), "auto" (cascade where exact and measured faster).
+SHARED_PREFIX = ("auto", "cascade", "copy")
 
 
 @dataclass
@@ -126,7 +131,12 @@ class FastDecoder:
     """Holds the model's decoder, output rows and the prefix caches (one per distinct prefix)."""
 
     def __init__(
-        self, model: Any, vocab: Vocab, tokenizer: Any = None, copy_tokens: str = "any"
+        self,
+        model: Any,
+        vocab: Vocab,
+        tokenizer: Any = None,
+        copy_tokens: str = "any",
+        shared_prefix: str = "auto",
     ) -> None:
         check_copy_tokens(copy_tokens, tokenizer)
         self.copy_tokens = copy_tokens
@@ -138,6 +148,7 @@ class FastDecoder:
         self.vocab = vocab
         self.tokenizer = tokenizer
         self.device = self.weight.device
+        self.cascade = _resolve_shared_prefix(shared_prefix, model, self.device)
         self._prefix: dict[tuple[int, ...], Any] = {}
         self.stats = DecodeStats()
 
@@ -160,13 +171,36 @@ class FastDecoder:
             self._prefix[key] = [(lay.keys, lay.values) for lay in out.past_key_values.layers]
         return self._prefix[key]
 
-    @staticmethod
-    def _new_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], batch: int) -> Any:
-        """The prefix repeated over ``batch`` rows, in a cache that appends in place."""
+    def _new_cache(self, prefix: list[tuple[torch.Tensor, torch.Tensor]], batch: int) -> Any:
+        """A cache for ``batch`` rows that appends in place: empty under cascade attention (the
+        prefix is attended from its one copy), else the prefix repeated over the rows."""
         cache = slab_cache()
         for i, (k, v) in enumerate(prefix):
+            if self.cascade:
+                k, v = k[:, :, :0], v[:, :, :0]
             cache.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1), i)
         return cache
+
+    def _forward(
+        self,
+        inp: torch.Tensor,
+        mask: torch.Tensor,
+        pos: torch.Tensor,
+        cache: Any,
+        prefix: list[tuple[torch.Tensor, torch.Tensor]],
+    ) -> torch.Tensor:
+        """One decoder pass over ``inp`` (B, width); ``mask`` covers the cache plus ``inp``."""
+        self.stats.forward_passes += 1
+        if not self.cascade:
+            return self.decoder(
+                input_ids=inp, attention_mask=mask, position_ids=pos,
+                past_key_values=cache, use_cache=True,
+            ).last_hidden_state
+        with cascade_mode(self.model):
+            return self.decoder(
+                input_ids=inp, attention_mask=suffix_mask(mask, inp.shape[1], self.weight.dtype),
+                position_ids=pos, past_key_values=cache, use_cache=True, **{PREFIX_KWARG: prefix},
+            ).last_hidden_state
 
     @staticmethod
     def _compact(cache: Any, mask: torch.Tensor) -> torch.Tensor:
@@ -208,31 +242,28 @@ class FastDecoder:
         if width == 0:
             return mask
         p_len = prefix[0][0].shape[2]
+        held = 0 if self.cascade else p_len  # prefix slots the cache holds per row
         n = len(new)
         inp = torch.zeros(n, width, dtype=torch.long, device=self.device)
-        sub_mask = torch.zeros(n, p_len + width, dtype=torch.long, device=self.device)
-        sub_mask[:, :p_len] = 1
+        sub_mask = torch.zeros(n, held + width, dtype=torch.long, device=self.device)
+        sub_mask[:, :held] = 1
         pos = torch.arange(p_len, p_len + width, device=self.device).expand(n, -1).contiguous()
         for i, c in enumerate(chunks):
             if c:
                 inp[i, : len(c)] = torch.tensor(c, device=self.device)
-                sub_mask[i, p_len : p_len + len(c)] = 1
+                sub_mask[i, held : held + len(c)] = 1
         sub_cache = self._new_cache(prefix, n)
-        self.decoder(
-            input_ids=inp, attention_mask=sub_mask, position_ids=pos,
-            past_key_values=sub_cache, use_cache=True,
-        )
-        self.stats.forward_passes += 1
+        self._forward(inp, sub_mask, pos, sub_cache, prefix)
         index = torch.tensor(new, device=self.device)
         for lay, sub in zip(cache.layers, sub_cache.layers):
             extra = []
             for old, new_kv in ((lay.keys, sub.keys), (lay.values, sub.values)):
                 block = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
-                block[index] = new_kv[:, :, p_len:]
+                block[index] = new_kv[:, :, held:]
                 extra.append(block)
             lay.update(*extra)  # appended in place (SlabLayer), masked for the other rows
         extra_mask = torch.zeros(mask.shape[0], width, dtype=mask.dtype, device=self.device)
-        extra_mask[index] = sub_mask[:, p_len:]
+        extra_mask[index] = sub_mask[:, held:]
         for i, b in enumerate(new):
             rows[b].n_pos += len(chunks[i])  # type: ignore[union-attr]
             rows[b].n_forward += 1  # type: ignore[union-attr]
@@ -302,7 +333,8 @@ class FastDecoder:
             auto = self._automaton(constraints[d])
             rows.append(_Row(d, auto, Tracker(auto), doc_ids[d], n_pos=p_len))
         cache = self._new_cache(prefix, n_rows)
-        mask = torch.ones(n_rows, p_len, dtype=torch.long, device=self.device)
+        held = 0 if self.cascade else p_len  # prefix slots the cache holds per row
+        mask = torch.ones(n_rows, held, dtype=torch.long, device=self.device)
         fresh = list(range(n_rows))
         while any(r is not None for r in rows):
             if fresh:
@@ -332,14 +364,7 @@ class FastDecoder:
                 pos[b, :] = torch.arange(r.n_pos, r.n_pos + width, device=self.device)
             mask = torch.cat([mask, new_mask], dim=1)
             base = mask.shape[1] - width
-            hidden = self.decoder(
-                input_ids=inp,
-                attention_mask=mask,
-                position_ids=pos,
-                past_key_values=cache,
-                use_cache=True,
-            ).last_hidden_state
-            self.stats.forward_passes += 1
+            hidden = self._forward(inp, mask, pos, cache, prefix)
             self.stats.row_slots += sum(1 for r in rows if r is not None)
             # Allowed ids at every position we may need to verify, scored in one matmul.
             asks: list[tuple[int, int, list[int]]] = []  # (row, position in chunk, allowed ids)
@@ -410,7 +435,7 @@ class FastDecoder:
                     results[r.doc] = r.tracker.result(self.vocab.lead, r.n_forward)
                     self.stats.output_tokens += len(r.tracker.token_ids)
                     self.stats.per_doc_passes.append(r.n_forward)
-                    mask[b, p_len:] = 0  # free the row's slots; keep the shared prefix
+                    mask[b, held:] = 0  # free the row's slots; keep the shared prefix
                     if queue:
                         d = queue.pop(0)
                         auto = self._automaton(constraints[d])
@@ -425,6 +450,26 @@ class FastDecoder:
                 mask = self._compact(cache, mask)
 
 
+def _resolve_shared_prefix(shared_prefix: str, model: Any, device: torch.device) -> bool:
+    """True for cascade attention over one prefix copy, False for the prefix copied per row.
+
+    ``auto`` picks cascade where it is exact for the architecture and measured faster: on CPU
+    (see benchmarks/decode.py). On GPUs the copied prefix stays the default until measured."""
+    if shared_prefix not in SHARED_PREFIX:
+        raise LLMNERError(Errors.E011.format(
+            name="shared_prefix", value=shared_prefix, hint=f"Use one of {list(SHARED_PREFIX)}."))
+    if shared_prefix == "copy":
+        return False
+    supported = cascade_supported(model)
+    if shared_prefix == "cascade" and not supported:
+        kind = getattr(getattr(model, "config", None), "model_type", type(model).__name__)
+        raise LLMNERError(Errors.E011.format(
+            name="shared_prefix", value=shared_prefix,
+            hint=f"Cascade attention needs plain causal attention without a sliding window "
+            f"(qwen2, qwen3, llama, mistral), and this model is {kind!r}. Use 'auto' or 'copy'."))
+    return supported and (shared_prefix == "cascade" or device.type == "cpu")
+
+
 def decode_batch(
     model: Any,
     prefix_ids: list[int],
@@ -437,7 +482,8 @@ def decode_batch(
     max_draft: int = 16,
     decoder: FastDecoder | None = None,
     copy_tokens: str = "any",
+    shared_prefix: str = "auto",
 ) -> list[DecodeResult]:
     """Functional entry point; pass a ``FastDecoder`` to reuse its prefix cache across calls."""
-    dec = decoder or FastDecoder(model, vocab, tokenizer, copy_tokens)
+    dec = decoder or FastDecoder(model, vocab, tokenizer, copy_tokens, shared_prefix)
     return dec.decode(prefix_ids, doc_ids, constraints, batch_size, max_draft)

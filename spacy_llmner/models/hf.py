@@ -19,6 +19,7 @@ import srsly
 
 from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
 from ..decoding.canonical import check_copy_tokens
+from ..decoding.fast import SHARED_PREFIX
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, XMLPrompt, chat_frame, encode_segments, eos_ids
 from ..prompting.prompt import TaggedResponse
@@ -55,6 +56,7 @@ class HFModel:
         trust_remote_code: bool = False,
         embed_base_max_mb: int = EMBED_BASE_MAX_MB,
         copy_tokens: str = "any",
+        shared_prefix: str = "auto",
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
@@ -62,6 +64,12 @@ class HFModel:
         # "canonical": only the tokenizer's own (see decoding/canonical.py). Same text either way.
         check_copy_tokens(copy_tokens, tokenizer=True)
         self.copy_tokens = copy_tokens
+        # How batched rows share the prompt prefix's KV (decoding/cascade.py); checked here so a
+        # typo fails at construction, not at the first document.
+        if shared_prefix not in SHARED_PREFIX:
+            raise LLMNERError(Errors.E011.format(
+                name="shared_prefix", value=shared_prefix, hint=f"Use one of {list(SHARED_PREFIX)}."))
+        self.shared_prefix = shared_prefix
         for arg, value in (("batch_size", batch_size), ("max_draft", max_draft)):
             if not isinstance(value, int) or value < 1:
                 raise LLMNERError(Errors.E011.format(name=arg, value=value, hint="Use an int >= 1."))
@@ -217,7 +225,7 @@ class HFModel:
             ]
         else:
             if self._fast is None:
-                self._fast = FastDecoder(self.hf_model, vocab, tok, self.copy_tokens)
+                self._fast = FastDecoder(self.hf_model, vocab, tok, self.copy_tokens, self.shared_prefix)
             results = self._fast.decode(
                 prefix_ids, doc_ids, constraints, batch_size=self.batch_size, max_draft=self.max_draft
             )
