@@ -290,7 +290,11 @@ class Automaton:
             out.extend((tid, State(st.pos, st.label, buf, st.start)) for tid, buf in ends)
         else:
             out.extend(tid for tid, _ in ends)
+        children = trie.children
         for child, tids, label in whole:
+            if not states and not children[child]:
+                out.extend(tids)  # no token goes on past this tag (tags as single tokens)
+                continue
             after = self._after_tag(st, label)
             out.extend(((tid, after) for tid in tids) if states else tids)
             more: list[tuple[int, State]] = []  # copies after a tag are not restricted

@@ -55,6 +55,7 @@ class CanonicalCopy:
         self.tokenizer = tokenizer
         self.pieces = vocab.pieces
         self.window = max(window, 2 * vocab.trie.max_len)
+        self.short = min(self.window, vocab.trie.max_len + 8)
         self._cache: dict[int, int | None] = {}
         self._encode = _fast_encoder(tokenizer)
 
@@ -67,6 +68,14 @@ class CanonicalCopy:
         if pos >= len(self.target) or (self.target[pos] & 0xC0) == 0x80:
             return None  # the end, or the middle of a UTF-8 character
         end = min(len(self.target), pos + self.window)
+        # Tokenizing costs by length and this runs once per output position: stop a little
+        # after the first space that begins another word (pre-tokenizers split there, so the
+        # first token is already decided), else at the full window.
+        gap = self.target.find(b" ", pos + 1, end)
+        while gap > 0 and gap + 1 < end and self.target[gap + 1] in b" \t\r\n":
+            gap = self.target.find(b" ", gap + 1, end)
+        if gap > 0 and gap + 8 < end:
+            end = max(gap + 8, pos + self.short)
         chunk = self.target[pos:end]
         for cut in range(4):  # the window may end inside a character
             try:

@@ -29,6 +29,8 @@ _NEG = float("-inf")
 # How rows see the prompt prefix: "cascade" (one shared copy, split attention), "copy" (repeated
 # in every row's cache; any architecture), "auto" (cascade where exact and measured faster).
 SHARED_PREFIX = ("auto", "cascade", "copy")
+# Draft positions verified per round (see ``FastDecoder._verify``).
+_ROUND = 6
 
 
 @dataclass
@@ -286,6 +288,92 @@ class FastDecoder:
         # A copy byte: the draft had these bytes too, cut another way (or had a tag there).
         return "split" if accepted < len(ids) else "draft"
 
+    def _verify(
+        self,
+        rows: list[_Row | None],
+        drafts: list[tuple[int, list[int], list[State]]],
+        hidden: torch.Tensor,
+    ) -> list[tuple[int, bool]]:
+        """Check each row's draft against the model's constrained greedy choice; feed what it
+        chose. Returns (draft tokens accepted, finished) per row; sets ``row.pending``.
+
+        Positions are checked in rounds of ``_ROUND`` per row, each round one matmul over the
+        union of the allowed ids: the allowed set (a walk of the constraint) is computed only
+        where a row's draft still stands, not at every draft position (about half are past the
+        first disagreement)."""
+        verdicts: list[tuple[int, bool]] = [(0, False)] * len(rows)
+        active: dict[int, int] = {}  # row → next position in its draft to check
+        for b, r in enumerate(rows):
+            if r is not None:
+                r.pending = None
+                active[b] = 0
+        eos = self.vocab.eos_ids
+        while active:
+            asks: list[tuple[int, int, list[int]]] = []  # (row, draft position, allowed ids)
+            for b, j0 in active.items():
+                r = rows[b]
+                assert r is not None
+                start, ids, states = drafts[b]
+                for j in range(j0, min(j0 + _ROUND, len(ids) + 1)):
+                    s = r.tracker.state if j == 0 else states[j - 1]
+                    allowed = r.auto.allowed_ids(s, self.vocab.trie)
+                    if r.auto.can_end(s):
+                        allowed = sorted(set(allowed) | set(eos))
+                    asks.append((b, j, allowed))
+                    if j < len(ids) and ids[j] in eos:
+                        break
+            union = sorted({t for _, _, a in asks for t in a})
+            best: list[int] = []
+            if union:
+                col = {t: i for i, t in enumerate(union)}
+                union_t = torch.tensor(union, device=self.device)
+                h = hidden[[a[0] for a in asks], [drafts[a[0]][0] + a[1] for a in asks]]
+                logits = (h @ self.weight[union_t].T).float()
+                if self.bias is not None:
+                    logits = logits + self.bias[union_t].float()
+                keep_r = [n for n, (_, _, a) in enumerate(asks) for _ in a]
+                keep_c = [col[t] for _, _, a in asks for t in a]
+                allowed_mask = torch.full_like(logits, _NEG)
+                allowed_mask[keep_r, keep_c] = 0.0
+                masked = logits + allowed_mask
+                best = masked.argmax(dim=1).tolist()
+                logp = torch.log_softmax(masked, dim=1)
+            following: dict[int, int] = {}
+            n = 0
+            while n < len(asks):
+                b = asks[n][0]
+                r = rows[b]
+                assert r is not None
+                ids = drafts[b][1]
+                accepted, finished, going = verdicts[b][0], False, True
+                while n < len(asks) and asks[n][0] == b:
+                    _, j, allowed = asks[n]
+                    n += 1
+                    if not going:
+                        continue  # past this row's decision
+                    if not allowed:
+                        r.tracker.force_finish()
+                        finished, going = True, False
+                        continue
+                    choice = union[best[n - 1]]
+                    lp = float(logp[n - 1, best[n - 1]])
+                    if choice in eos and r.auto.can_end(r.tracker.state):
+                        finished, going = True, False
+                        accepted += int(j < len(ids) and ids[j] == choice)
+                        continue
+                    r.tracker.feed(choice, self.vocab.pieces[choice] or b"", lp)
+                    if j < len(ids) and ids[j] == choice:
+                        accepted += 1
+                        continue
+                    r.pending = choice  # the model's own next token: fed in the next pass
+                    going = False
+                verdicts[b] = (accepted, finished)
+                last = asks[n - 1][1]
+                if going and last < len(ids):
+                    following[b] = last + 1  # every checked position agreed: check on
+            active = following
+        return verdicts
+
     # --- decoding ------------------------------------------------------------------------
     def decode(
         self,
@@ -366,66 +454,14 @@ class FastDecoder:
             base = mask.shape[1] - width
             hidden = self._forward(inp, mask, pos, cache, prefix)
             self.stats.row_slots += sum(1 for r in rows if r is not None)
-            # Allowed ids at every position we may need to verify, scored in one matmul.
-            asks: list[tuple[int, int, list[int]]] = []  # (row, position in chunk, allowed ids)
-            for b, r in enumerate(rows):
-                if r is None:
-                    continue
-                start, ids, states = drafts[b]
-                st = r.tracker.state
-                for j in range(len(ids) + 1):
-                    s = st if j == 0 else states[j - 1]
-                    allowed = r.auto.allowed_ids(s, self.vocab.trie)
-                    if r.auto.can_end(s):
-                        allowed = sorted(set(allowed) | set(self.vocab.eos_ids))
-                    asks.append((b, start + j, allowed))
-                    if j < len(ids) and ids[j] in self.vocab.eos_ids:
-                        break
-            union = sorted({t for _, _, a in asks for t in a})
-            col = {t: i for i, t in enumerate(union)}
-            if union:
-                h = hidden[[a[0] for a in asks], [a[1] for a in asks]]
-                w = self.weight[torch.tensor(union, device=self.device)]
-                logits = (h @ w.T).float()
-                if self.bias is not None:
-                    logits = logits + self.bias[torch.tensor(union, device=self.device)].float()
-                allowed_mask = torch.full_like(logits, _NEG)
-                for n, (_, _, a) in enumerate(asks):
-                    allowed_mask[n, [col[t] for t in a]] = 0.0
-                masked = logits + allowed_mask
-                best = masked.argmax(dim=1).tolist()
-                logp = torch.log_softmax(masked, dim=1)
-            n = 0
+            verdicts = self._verify(rows, drafts, hidden)
             for b, r in enumerate(rows):
                 if r is None:
                     continue
                 start, ids, states = drafts[b]
                 r.n_forward += 1
-                accepted = 0
-                finished = False
-                r.pending = None
-                n_asks = sum(1 for a in asks if a[0] == b)
-                for j in range(n_asks):
-                    _, _, allowed = asks[n + j]
-                    if not allowed:
-                        r.tracker.force_finish()
-                        finished = True
-                        break
-                    choice = union[best[n + j]]
-                    lp = float(logp[n + j, best[n + j]])
-                    if choice in self.vocab.eos_ids and r.auto.can_end(r.tracker.state):
-                        finished = True
-                        if j < len(ids) and ids[j] == choice:
-                            accepted += 1
-                        break
-                    r.tracker.feed(choice, self.vocab.pieces[choice] or b"", lp)
-                    if j < len(ids) and ids[j] == choice:
-                        accepted += 1
-                        continue
-                    r.pending = choice
-                    break
+                accepted, finished = verdicts[b]
                 self.stats.pass_ends[self._pass_end(r, finished, accepted, ids)] += 1
-                n += n_asks
                 # Slots of rejected draft tokens stay in the cache but are masked out for good.
                 head_len = len(chunks[b]) - len(ids)
                 valid = head_len + accepted
