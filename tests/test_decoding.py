@@ -128,6 +128,12 @@ def test_cascade_attention_equals_attention_over_prefix_and_suffix(
     want = torch.nn.functional.scaled_dot_product_attention(query, full_k, full_v, attn_mask=full_mask)
     assert got.shape == (b, q, heads, d)
     torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
+    # The decoder hands over the queries that see no suffix, computed once per pass.
+    dead = cascade.dead_queries(live, q)
+    assert torch.equal(dead, torch.isinf(mask).all(-1)) and dead[2].all() and not dead[:2].any()
+    again, _ = cascade.cascade_attention(module, query, ks, vs, mask, scaling=d**-0.5,
+                                         **{cascade.PREFIX_KWARG: [None, (kp, vp)], cascade.DEAD_KWARG: dead})
+    torch.testing.assert_close(again, got)
     # The mask: causal among the new slots, nothing for the finished row.
     assert torch.isinf(mask[2]).all() and not torch.isinf(mask[0, 0, -1, -q:]).any()
     assert torch.isinf(mask[0, 0, 0, -q + 1 :]).all()

@@ -23,6 +23,7 @@ import torch
 
 ATTENTION_NAME = "spacy_llmner_cascade"
 PREFIX_KWARG = "llmner_prefix"
+DEAD_KWARG = "llmner_dead"
 
 # Decoder-only architectures whose attention goes through ``ALL_ATTENTION_FUNCTIONS`` with plain
 # causal softmax attention (no ALiBi, soft-capping or attention sinks) when no sliding window is
@@ -101,15 +102,23 @@ def cascade_attention(
     mask = None if attention_mask is None else attention_mask.to(query.dtype)
     out_s, lse_s = _attend(query, key, value, mask, scale)
     if mask is not None:
-        # A query that sees none of its row's suffix (a finished row) has no suffix part; the
-        # CPU kernel reports lse 0 for it, so mark it explicitly.
-        dead = torch.isinf(mask).all(-1)  # (B, 1, q)
+        # A query that sees none of its row's suffix (a padding slot of a finished row) has no
+        # suffix part; the CPU kernel reports lse 0 for it, so mark it. Computed once per pass
+        # by suffix_mask's caller where it can be (DEAD_KWARG), not per layer.
+        dead = kwargs.get(DEAD_KWARG)
+        if dead is None:
+            dead = torch.isinf(mask).all(-1)  # (B, 1, q)
         lse_s = lse_s.masked_fill(dead, float("-inf"))
     top = torch.maximum(lse_p, lse_s)
     w_p = torch.exp(lse_p - top)[..., None]
     w_s = torch.exp(lse_s - top)[..., None]
     out = (out_p * w_p + out_s * w_s) / (w_p + w_s)
     return out.to(query.dtype).transpose(1, 2).contiguous(), None
+
+
+def dead_queries(mask: torch.Tensor, width: int) -> torch.Tensor:
+    """(B, 1, width): the new slots that see no live slot of their row (see suffix_mask)."""
+    return (mask.cumsum(1)[:, None, -width:] == 0)
 
 
 def suffix_mask(mask: torch.Tensor, width: int, dtype: torch.dtype) -> torch.Tensor:

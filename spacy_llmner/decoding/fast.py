@@ -20,7 +20,7 @@ import torch
 from ..errors import Errors, LLMNERError
 from .automaton import Automaton, Constraint, State
 from .cache import SlabLayer, slab_cache
-from .cascade import PREFIX_KWARG, cascade_mode, cascade_supported, suffix_mask
+from .cascade import DEAD_KWARG, PREFIX_KWARG, cascade_mode, cascade_supported, dead_queries, suffix_mask
 from .canonical import CanonicalCopy, check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
@@ -198,10 +198,12 @@ class FastDecoder:
                 input_ids=inp, attention_mask=mask, position_ids=pos,
                 past_key_values=cache, use_cache=True,
             ).last_hidden_state
+        width = inp.shape[1]
+        extra = {PREFIX_KWARG: prefix, DEAD_KWARG: dead_queries(mask, width)}
         with cascade_mode(self.model):
             return self.decoder(
-                input_ids=inp, attention_mask=suffix_mask(mask, inp.shape[1], self.weight.dtype),
-                position_ids=pos, past_key_values=cache, use_cache=True, **{PREFIX_KWARG: prefix},
+                input_ids=inp, attention_mask=suffix_mask(mask, width, self.weight.dtype),
+                position_ids=pos, past_key_values=cache, use_cache=True, **extra,
             ).last_hidden_state
 
     @staticmethod
@@ -223,29 +225,21 @@ class FastDecoder:
 
     @torch.inference_mode()
     def _prefill(
-        self,
-        rows: list[_Row | None],
-        new: list[int],
-        prefix: list[tuple[torch.Tensor, torch.Tensor]],
-        cache: Any,
-        mask: torch.Tensor,
-    ) -> torch.Tensor:
-        """Run new rows' prompts (all but the last token) in their own pass and splice their KV
-        into the shared cache as extra columns, masked for every other row.
+        self, docs: list[int], doc_ids: list[list[int]], prefix: list[tuple[torch.Tensor, torch.Tensor]]
+    ) -> dict[int, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """Run these documents' prompts (all but the last token) in one pass of their own; their
+        KV per layer, (1, heads, prompt length, head dim) each, waiting to be spliced into a row.
 
-        Prefilling inside the decode pass would pad every row to the prompt's width on every
-        pass after a row is recycled; this keeps decode passes at width 1 + draft."""
-        chunks = [rows[b].doc_ids[:-1] for b in new]  # type: ignore[union-attr]
+        One pass for a batch of upcoming documents, not one per recycled row: rows finish at
+        different passes, and a pass has a fixed cost. Prefilling inside the decode pass would
+        pad every row to the prompt's width; this keeps decode passes at width 1 + draft."""
+        chunks = [doc_ids[d][:-1] for d in docs]
         width = max(len(c) for c in chunks)
-        for b in new:
-            row = rows[b]
-            assert row is not None
-            row.pending = row.doc_ids[-1]  # a prompt token: fed as input, never as output
         if width == 0:
-            return mask
+            return {d: [] for d in docs}
         p_len = prefix[0][0].shape[2]
         held = 0 if self.cascade else p_len  # prefix slots the cache holds per row
-        n = len(new)
+        n = len(docs)
         inp = torch.zeros(n, width, dtype=torch.long, device=self.device)
         sub_mask = torch.zeros(n, held + width, dtype=torch.long, device=self.device)
         sub_mask[:, :held] = 1
@@ -256,19 +250,45 @@ class FastDecoder:
                 sub_mask[i, held : held + len(c)] = 1
         sub_cache = self._new_cache(prefix, n)
         self._forward(inp, sub_mask, pos, sub_cache, prefix)
-        index = torch.tensor(new, device=self.device)
-        for lay, sub in zip(cache.layers, sub_cache.layers):
+        return {
+            d: [(lay.keys[i : i + 1, :, held : held + len(c)], lay.values[i : i + 1, :, held : held + len(c)])
+                for lay in sub_cache.layers]
+            for i, (d, c) in enumerate(zip(docs, chunks))
+        }
+
+    def _splice(
+        self,
+        rows: list[_Row | None],
+        new: list[int],
+        pool: dict[int, list[tuple[torch.Tensor, torch.Tensor]]],
+        cache: Any,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Append new rows' prefilled prompt KV to the shared cache as extra columns, masked for
+        every other row; returns the grown mask."""
+        kvs = [pool.pop(rows[b].doc) for b in new]  # type: ignore[union-attr]
+        lens = [kv[0][0].shape[2] if kv else 0 for kv in kvs]
+        for b in new:
+            row = rows[b]
+            assert row is not None
+            row.pending = row.doc_ids[-1]  # a prompt token: fed as input, never as output
+            row.n_forward += 1  # its prefill pass
+        width = max(lens)
+        if width == 0:
+            return mask
+        for li, lay in enumerate(cache.layers):
             extra = []
-            for old, new_kv in ((lay.keys, sub.keys), (lay.values, sub.values)):
+            for which, old in enumerate((lay.keys, lay.values)):
                 block = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
-                block[index] = new_kv[:, :, held:]
+                for b, kv, n in zip(new, kvs, lens):
+                    if n:
+                        block[b, :, :n] = kv[li][which][0]
                 extra.append(block)
             lay.update(*extra)  # appended in place (SlabLayer), masked for the other rows
         extra_mask = torch.zeros(mask.shape[0], width, dtype=mask.dtype, device=self.device)
-        extra_mask[index] = sub_mask[:, held:]
-        for i, b in enumerate(new):
-            rows[b].n_pos += len(chunks[i])  # type: ignore[union-attr]
-            rows[b].n_forward += 1  # type: ignore[union-attr]
+        for b, n in zip(new, lens):
+            extra_mask[b, :n] = 1
+            rows[b].n_pos += n  # type: ignore[union-attr]
         return torch.cat([mask, extra_mask], dim=1)
 
     def _pass_end(self, row: _Row, finished: bool, accepted: int, ids: list[int]) -> str:
@@ -424,9 +444,15 @@ class FastDecoder:
         held = 0 if self.cascade else p_len  # prefix slots the cache holds per row
         mask = torch.ones(n_rows, held, dtype=torch.long, device=self.device)
         fresh = list(range(n_rows))
+        pool: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         while any(r is not None for r in rows):
             if fresh:
-                mask = self._prefill(rows, fresh, prefix, cache, mask)
+                need = [rows[b].doc for b in fresh if rows[b].doc not in pool]  # type: ignore[union-attr]
+                if need:
+                    # Prefill these and the documents queued next, up to a batch, in one pass.
+                    ahead = [d for d in queue if d not in pool][: max(0, batch_size - len(need))]
+                    pool.update(self._prefill(need + ahead, doc_ids, prefix))
+                mask = self._splice(rows, fresh, pool, cache, mask)
                 fresh = []
             chunks: list[list[int]] = []
             drafts: list[tuple[int, list[int], list[State]]] = []
