@@ -98,45 +98,56 @@ def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], ar
 def test_cascade_attention_equals_attention_over_prefix_and_suffix(
     kernel: str, heads: int, kv_heads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Split attention merged by log-sum-exp == one softmax over [prefix; suffix], including
-    grouped KV heads, padded suffixes, causal new slots and a row that sees no suffix at all."""
+    """Packed tokens, split attention merged by log-sum-exp == one softmax over [prefix; the
+    row's live suffix], including grouped KV heads, rejected slots, rows with shorter chunks
+    and a row with none; the new keys land in the right rows and slots."""
     from types import SimpleNamespace
 
     from spacy_llmner.decoding import cascade
+    from spacy_llmner.decoding.cache import slab_cache
 
     if kernel == "math":
         monkeypatch.setattr(cascade, "_FLASH_CPU", None)
     elif cascade._FLASH_CPU is None:
         pytest.skip("this torch build has no CPU flash-attention kernel")
     gen = torch.Generator().manual_seed(0)
-    b, q, d, p, s = 3, 4, 8, 11, 9
-    query = torch.randn(b, heads, q, d, generator=gen)
+    b, d, p, s0 = 3, 8, 11, 5
+    lens = [4, 2, 0]
+    width, n = max(lens), sum(lens)
     kp, vp = torch.randn(1, kv_heads, p, d, generator=gen), torch.randn(1, kv_heads, p, d, generator=gen)
-    ks, vs = torch.randn(b, kv_heads, s, d, generator=gen), torch.randn(b, kv_heads, s, d, generator=gen)
-    live = torch.ones(b, s, dtype=torch.long)
-    live[0, 2:4] = 0  # rejected draft slots
-    live[1, -q + 1] = 0  # a padded new slot
+    slab = slab_cache()
+    slab.update(torch.randn(b, kv_heads, s0, d, generator=gen), torch.randn(b, kv_heads, s0, d, generator=gen), 0)
+    store = cascade.PackedKV(slab.layers)
+    live = torch.ones(b, s0, dtype=torch.long)
+    live[0, 2:4] = 0  # rejected draft slots of an earlier pass
     live[2] = 0  # a finished row
-    mask = cascade.suffix_mask(live, q, torch.float32)
-    module = SimpleNamespace(layer_idx=1)
-    got, _ = cascade.cascade_attention(module, query, ks, vs, mask, scaling=d**-0.5,
-                                       **{cascade.PREFIX_KWARG: [None, (kp, vp)]})
+    new = (torch.arange(width)[None, :] < torch.tensor(lens)[:, None]).long()
+    mask2d = torch.cat([live, new], 1)
+    mask = cascade.suffix_mask(mask2d, width, torch.float32)
+    rows = torch.tensor([r for r, k in enumerate(lens) for _ in range(k)])
+    cols = torch.tensor([j for k in lens for j in range(k)])
+    store.begin(rows, cols, width)
+    query = torch.randn(1, heads, n, d, generator=gen)
+    key, value = torch.randn(1, kv_heads, n, d, generator=gen), torch.randn(1, kv_heads, n, d, generator=gen)
+    module = SimpleNamespace(layer_idx=0)
+    got, _ = cascade.cascade_attention(module, query, key, value, mask, scaling=d**-0.5,
+                                       **{cascade.PREFIX_KWARG: [(kp, vp)], cascade.STORE_KWARG: store})
+    assert got.shape == (1, n, heads, d)
+    keys, values = store.layers[0].keys, store.layers[0].values
+    assert keys.shape[2] == s0 + width
+    torch.testing.assert_close(keys[rows, :, s0 + cols], key[0].transpose(0, 1))  # scattered in place
     group = heads // kv_heads
-    full_k = torch.cat([kp.expand(b, -1, -1, -1), ks], 2).repeat_interleave(group, 1)
-    full_v = torch.cat([vp.expand(b, -1, -1, -1), vs], 2).repeat_interleave(group, 1)
-    full_mask = torch.cat([torch.zeros(b, 1, q, p), mask], -1)
-    want = torch.nn.functional.scaled_dot_product_attention(query, full_k, full_v, attn_mask=full_mask)
-    assert got.shape == (b, q, heads, d)
-    torch.testing.assert_close(got, want.transpose(1, 2), atol=1e-5, rtol=1e-5)
-    # The decoder hands over the queries that see no suffix, computed once per pass.
-    dead = cascade.dead_queries(live, q)
-    assert torch.equal(dead, torch.isinf(mask).all(-1)) and dead[2].all() and not dead[:2].any()
-    again, _ = cascade.cascade_attention(module, query, ks, vs, mask, scaling=d**-0.5,
-                                         **{cascade.PREFIX_KWARG: [None, (kp, vp)], cascade.DEAD_KWARG: dead})
-    torch.testing.assert_close(again, got)
+    for i in range(n):
+        r, j = int(rows[i]), int(cols[i])
+        see = mask2d[r].clone()
+        see[s0 + j + 1 :] = 0  # causal among the new slots
+        k_full = torch.cat([kp[0], keys[r][:, see.bool()]], 1).repeat_interleave(group, 0)
+        v_full = torch.cat([vp[0], values[r][:, see.bool()]], 1).repeat_interleave(group, 0)
+        want = torch.nn.functional.scaled_dot_product_attention(query[0, :, i : i + 1], k_full, v_full)
+        torch.testing.assert_close(got[0, i], want[:, 0], atol=1e-5, rtol=1e-5)
     # The mask: causal among the new slots, nothing for the finished row.
-    assert torch.isinf(mask[2]).all() and not torch.isinf(mask[0, 0, -1, -q:]).any()
-    assert torch.isinf(mask[0, 0, 0, -q + 1 :]).all()
+    assert torch.isinf(mask[2]).all() and not torch.isinf(mask[0, 0, -1, -width:]).any()
+    assert torch.isinf(mask[0, 0, 0, -width + 1 :]).all()
 
 
 def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: dict[str, Any]) -> None:
@@ -163,9 +174,12 @@ def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: di
     dec.decode(prefix, [doc], [_constraint(text, vocab)])
     assert model.config._attn_implementation == before
     real = dec.decoder.forward
+    calls = []
 
     def boom(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("past_key_values") is not None:
+        calls.append(1)
+        if len(calls) > 1:  # after the prefix pass: inside cascade mode
+            assert model.config._attn_implementation != before
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
@@ -266,17 +280,16 @@ def test_out_of_memory_backs_off_to_smaller_batches(
     cons = [_constraint(t, vocab) for t in texts]
     expected = FastDecoder(model, vocab, tok).decode(prefix, docs, cons, batch_size=8)
     dec = FastDecoder(model, vocab, tok)
-    real = dec.decoder.forward
+    real = dec._forward
     sizes: list[int] = []
 
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        ids = kwargs.get("input_ids")
-        if ids is not None and ids.shape[0] > 2 and kwargs.get("past_key_values") is not None:
-            sizes.append(int(ids.shape[0]))
+    def flaky(chunks: list[list[int]], *args: Any) -> Any:
+        if len(chunks) > 2:  # a pass over more than two rows (documents)
+            sizes.append(len(chunks))
             raise torch.OutOfMemoryError("simulated")
-        return real(*args, **kwargs)
+        return real(chunks, *args)
 
-    monkeypatch.setattr(dec.decoder, "forward", flaky)
+    monkeypatch.setattr(dec, "_forward", flaky)
     got = dec.decode(prefix, docs, cons, batch_size=8)
     assert sizes  # the failure happened and was survived
     assert [g.tagged for g in got] == [e.tagged for e in expected]

@@ -9,6 +9,7 @@ EOS is allowed only once the whole source is copied and no entity is open.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -109,6 +110,18 @@ class _TagTable(NamedTuple):
         return cls({k: tuple(sorted(v)) for k, v in nxt.items()}, done, key)
 
 
+@functools.lru_cache(maxsize=64)
+def _tag_tables(labels: tuple[str, ...]) -> tuple[_TagTable, list[_TagTable]]:
+    """The open-tag table and one close-tag table per label; the same for every document of a
+    task, so built once (read-only afterwards)."""
+    opens = [f"<{lab}>".encode() for lab in labels]
+    closes = [f"</{lab}>".encode() for lab in labels]
+    return (
+        _TagTable.build([(t, i) for i, t in enumerate(opens)]),
+        [_TagTable.build([(t, i)]) for i, t in enumerate(closes)],
+    )
+
+
 def _tag_walk(
     trie: VocabTrie, node: int, buf: bytes, table: _TagTable
 ) -> tuple[list[tuple[int, bytes]], list[tuple[int, list[int], int]]]:
@@ -155,8 +168,7 @@ class Automaton:
         # whitespace) could close it, and the output would dead-end with an unclosable tag.
         self.last_end = max(constraint.ends, default=0)
         self._open_cands = tuple((t, True, i) for i, t in enumerate(self.opens))
-        self._open_table = _TagTable.build([(t, i) for i, t in enumerate(self.opens)])
-        self._close_tables = [_TagTable.build([(t, i)]) for i, t in enumerate(self.closes)]
+        self._open_table, self._close_tables = _tag_tables(constraint.labels)
         self._allowed: dict[tuple[State, int], list[int]] = {}
 
     initial = State(0, -1, b"", 0)

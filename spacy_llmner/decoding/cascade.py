@@ -6,11 +6,13 @@ slots) copies them all. Here the cache holds only each row's own suffix (documen
 output so far). Attention is split in two and merged exactly through the log-sum-exp of each
 part: all rows' queries against the one prefix (a single large matmul, no mask) and each row's
 queries against its own suffix (masked). Same maths as attending the concatenation; the floating
-point summation order differs (about 1e-7).
+point summation order differs (about 1e-7). The rows' new tokens go through the model packed into
+one sequence, so padding (rows with shorter drafts, shorter prompts) costs no compute in the
+linear layers or against the prefix; only the small suffix part runs in the rows' padded layout.
 
 It plugs into transformers' attention interface under :data:`ATTENTION_NAME`; the decoder switches
-the model to it only for its own forward calls (:func:`cascade_mode`) and passes the prefix as a
-keyword argument, so the model is left as it was for training, ``generate`` and the step decoder.
+the model to it only for its own forward calls (:func:`cascade_mode`) and passes the prefix and
+the rows' KV (:class:`PackedKV`, in place of transformers' cache) as keyword arguments, so the model is left as it was for training, ``generate`` and the step decoder.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 
 ATTENTION_NAME = "spacy_llmner_cascade"
 PREFIX_KWARG = "llmner_prefix"
-DEAD_KWARG = "llmner_dead"
+STORE_KWARG = "llmner_store"
 
 # Decoder-only architectures whose attention goes through ``ALL_ATTENTION_FUNCTIONS`` with plain
 # causal softmax attention (no ALiBi, soft-capping or attention sinks) when no sliding window is
@@ -61,6 +63,35 @@ def _attend(
     return torch.matmul(probs.to(value.dtype), value), lse
 
 
+class PackedKV:
+    """Each row's own KV (its suffix: document prompt and output so far), filled from packed
+    passes: a pass feeds the rows' new tokens as one sequence with no padding, and each layer's
+    new keys and values are scattered here into a block of ``width`` slots appended to every row
+    (slots a row did not use stay masked). ``layers`` are ``SlabLayer``s, so splicing and
+    compaction work as on the copied-prefix cache."""
+
+    def __init__(self, layers: list[Any]) -> None:
+        self.layers = layers
+        self._pack: tuple[torch.Tensor, torch.Tensor, int] | None = None
+
+    def begin(self, rows: torch.Tensor, cols: torch.Tensor, width: int) -> None:
+        """The next pass's packing: token i is row ``rows[i]``'s slot ``cols[i]`` of the block."""
+        self._pack = (rows, cols, width)
+
+    def append(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scatter packed (1, H_kv, N, d) keys/values into a new block; every row's KV so far."""
+        assert self._pack is not None, "PackedKV.begin() must run before a pass"
+        rows, cols, width = self._pack
+        lay = self.layers[layer]
+        n_rows = lay.keys.shape[0]
+        blocks = []
+        for new in (key, value):
+            block = new.new_zeros(n_rows, new.shape[1], width, new.shape[3])
+            block[rows, :, cols] = new[0].transpose(0, 1)
+            blocks.append(block)
+        return lay.update(*blocks)  # type: ignore[no-any-return]
+
+
 def cascade_attention(
     module: torch.nn.Module,
     query: torch.Tensor,
@@ -71,54 +102,47 @@ def cascade_attention(
     scaling: float | None = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
-    """Attention over [prefix; suffix] where the prefix KV is shared by every row.
+    """Attention of packed tokens over [shared prefix; their row's suffix].
 
-    ``attention_mask`` is the additive 4-D mask over the suffix keys only (the prefix is visible
-    to every query). Returns (B, q, H, d) like transformers' own attention functions.
+    ``query``/``key``/``value``: (1, H, N, d) for the N tokens of this pass, packed over rows
+    (``PackedKV`` knows which is which). ``attention_mask``: the additive (B, 1, width, S) mask
+    over each row's suffix keys (the prefix is visible to every query). Returns (1, N, H, d) like
+    transformers' own attention functions.
     """
-    prefix = kwargs.get(PREFIX_KWARG)
-    if prefix is None:
+    prefix, store = kwargs.get(PREFIX_KWARG), kwargs.get(STORE_KWARG)
+    if prefix is None or store is None:
         raise RuntimeError(
             f"{ATTENTION_NAME} attention was called without the shared prefix; it is only meant "
             "to run inside FastDecoder (use 'sdpa' or 'eager' elsewhere)."
         )
     kp, vp = prefix[module.layer_idx]  # (1, H_kv, P, d)
-    b, h, q, d = query.shape
+    _, h, n, d = query.shape
     h_kv = kp.shape[1]
     groups = h // h_kv
     scale = scaling if scaling is not None else d**-0.5
-    # Prefix: every row's queries as one long sequence per KV head (query heads of a group
-    # included), against the single prefix copy.
-    qp = query.reshape(b, h_kv, groups, q, d).permute(1, 2, 0, 3, 4).reshape(1, h_kv, groups * b * q, d)
-    out_p, lse_p = _attend(qp, kp, vp, None, scale)
-    out_p = out_p.reshape(h_kv, groups, b, q, -1).permute(2, 0, 1, 3, 4).reshape(b, h, q, -1)
-    lse_p = lse_p.reshape(h_kv, groups, b, q).permute(2, 0, 1, 3).reshape(b, h, q)
-    # Suffix: each row its own keys.
+    keys, values = store.append(module.layer_idx, key, value)  # (B, H_kv, S, d)
+    rows, cols, width = store._pack
+    # Prefix: all tokens as one sequence per KV head (the query heads of a group included),
+    # against the single prefix copy. No padding: only real tokens are computed.
+    out_p, lse_p = _attend(query.reshape(1, h_kv, groups * n, d), kp, vp, None, scale)
+    out_p, lse_p = out_p.reshape(1, h, n, -1), lse_p.reshape(1, h, n)
+    # Suffix: each row's queries against its own keys, in the rows' padded layout.
+    b = keys.shape[0]
     if groups > 1:
-        key = key[:, :, None].expand(b, h_kv, groups, *key.shape[2:]).reshape(b, h, *key.shape[2:])
-        value = value[:, :, None].expand(b, h_kv, groups, *value.shape[2:]).reshape(b, h, *value.shape[2:])
-    if key.shape[2] == 0:
-        return out_p.transpose(1, 2).contiguous(), None
+        keys = keys[:, :, None].expand(b, h_kv, groups, *keys.shape[2:]).reshape(b, h, *keys.shape[2:])
+        values = values[:, :, None].expand(b, h_kv, groups, *values.shape[2:]).reshape(b, h, *values.shape[2:])
+    padded = query.new_zeros(b, h, width, d)
+    padded[rows, :, cols] = query[0].transpose(0, 1)
     mask = None if attention_mask is None else attention_mask.to(query.dtype)
-    out_s, lse_s = _attend(query, key, value, mask, scale)
-    if mask is not None:
-        # A query that sees none of its row's suffix (a padding slot of a finished row) has no
-        # suffix part; the CPU kernel reports lse 0 for it, so mark it. Computed once per pass
-        # by suffix_mask's caller where it can be (DEAD_KWARG), not per layer.
-        dead = kwargs.get(DEAD_KWARG)
-        if dead is None:
-            dead = torch.isinf(mask).all(-1)  # (B, 1, q)
-        lse_s = lse_s.masked_fill(dead, float("-inf"))
+    out_s, lse_s = _attend(padded, keys, values, mask, scale)
+    # Back to packed order. A real token always sees its own slot, so no suffix part is empty.
+    out_s = out_s[rows, :, cols].transpose(0, 1)[None]  # (1, H, N, d)
+    lse_s = lse_s[rows, :, cols].transpose(0, 1)[None]  # (1, H, N)
     top = torch.maximum(lse_p, lse_s)
     w_p = torch.exp(lse_p - top)[..., None]
     w_s = torch.exp(lse_s - top)[..., None]
     out = (out_p * w_p + out_s * w_s) / (w_p + w_s)
     return out.to(query.dtype).transpose(1, 2).contiguous(), None
-
-
-def dead_queries(mask: torch.Tensor, width: int) -> torch.Tensor:
-    """(B, 1, width): the new slots that see no live slot of their row (see suffix_mask)."""
-    return (mask.cumsum(1)[:, None, -width:] == 0)
 
 
 def suffix_mask(mask: torch.Tensor, width: int, dtype: torch.dtype) -> torch.Tensor:

@@ -20,7 +20,7 @@ import torch
 from ..errors import Errors, LLMNERError
 from .automaton import Automaton, Constraint, State
 from .cache import SlabLayer, slab_cache
-from .cascade import DEAD_KWARG, PREFIX_KWARG, cascade_mode, cascade_supported, dead_queries, suffix_mask
+from .cascade import PREFIX_KWARG, STORE_KWARG, PackedKV, cascade_mode, cascade_supported, suffix_mask
 from .canonical import CanonicalCopy, check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
@@ -174,37 +174,64 @@ class FastDecoder:
         return self._prefix[key]
 
     def _new_cache(self, prefix: list[tuple[torch.Tensor, torch.Tensor]], batch: int) -> Any:
-        """A cache for ``batch`` rows that appends in place: empty under cascade attention (the
-        prefix is attended from its one copy), else the prefix repeated over the rows."""
+        """KV for ``batch`` rows that appends in place: under cascade attention each row's own
+        suffix only (``PackedKV``; the prefix is attended from its one copy), else a transformers
+        cache with the prefix repeated over the rows."""
         cache = slab_cache()
         for i, (k, v) in enumerate(prefix):
             if self.cascade:
                 k, v = k[:, :, :0], v[:, :, :0]
             cache.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1), i)
-        return cache
+        return PackedKV(cache.layers) if self.cascade else cache
 
     def _forward(
         self,
-        inp: torch.Tensor,
+        chunks: list[list[int]],
+        starts: list[int],
         mask: torch.Tensor,
-        pos: torch.Tensor,
         cache: Any,
         prefix: list[tuple[torch.Tensor, torch.Tensor]],
-    ) -> torch.Tensor:
-        """One decoder pass over ``inp`` (B, width); ``mask`` covers the cache plus ``inp``."""
+    ) -> tuple[torch.Tensor, list[int], torch.Tensor]:
+        """One decoder pass: row b feeds ``chunks[b]`` at positions ``starts[b]`` on.
+
+        Returns the hidden states as (tokens, hidden), where row b's token j is at
+        ``offsets[b] + j``, and ``mask`` grown by this pass's block of slots (the rows' chunks
+        padded to the longest). Cascade mode runs the tokens packed (no padding computed);
+        the copied-prefix mode runs transformers' usual padded batch."""
         self.stats.forward_passes += 1
+        n_rows, width = len(chunks), max(len(c) for c in chunks)
+        lens = torch.tensor([len(c) for c in chunks], device=self.device)
+        new_mask = (torch.arange(width, device=self.device)[None, :] < lens[:, None]).to(mask.dtype)
+        mask = torch.cat([mask, new_mask], dim=1)
         if not self.cascade:
-            return self.decoder(
+            inp = torch.zeros(n_rows, width, dtype=torch.long, device=self.device)
+            pos = torch.zeros(n_rows, width, dtype=torch.long, device=self.device)
+            for b, c in enumerate(chunks):
+                if c:
+                    inp[b, : len(c)] = torch.tensor(c, device=self.device)
+                pos[b] = torch.arange(starts[b], starts[b] + width, device=self.device)
+            hidden = self.decoder(
                 input_ids=inp, attention_mask=mask, position_ids=pos,
                 past_key_values=cache, use_cache=True,
             ).last_hidden_state
-        width = inp.shape[1]
-        extra = {PREFIX_KWARG: prefix, DEAD_KWARG: dead_queries(mask, width)}
+            return hidden.reshape(n_rows * width, -1), [b * width for b in range(n_rows)], mask
+        flat = [t for c in chunks for t in c]
+        rows = [b for b, c in enumerate(chunks) for _ in c]
+        cols = [j for c in chunks for j in range(len(c))]
+        pos_list = [starts[b] + j for b, j in zip(rows, cols)]
+        offsets, n = [], 0
+        for c in chunks:
+            offsets.append(n)
+            n += len(c)
+        cache.begin(torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device), width)
         with cascade_mode(self.model):
-            return self.decoder(
-                input_ids=inp, attention_mask=suffix_mask(mask, width, self.weight.dtype),
-                position_ids=pos, past_key_values=cache, use_cache=True, **extra,
+            hidden = self.decoder(
+                input_ids=torch.tensor([flat], device=self.device),
+                attention_mask=suffix_mask(mask, width, self.weight.dtype),
+                position_ids=torch.tensor([pos_list], device=self.device),
+                use_cache=False, **{PREFIX_KWARG: prefix, STORE_KWARG: cache},
             ).last_hidden_state
+        return hidden[0], offsets, mask
 
     @staticmethod
     def _compact(cache: Any, mask: torch.Tensor) -> torch.Tensor:
@@ -240,16 +267,9 @@ class FastDecoder:
         p_len = prefix[0][0].shape[2]
         held = 0 if self.cascade else p_len  # prefix slots the cache holds per row
         n = len(docs)
-        inp = torch.zeros(n, width, dtype=torch.long, device=self.device)
-        sub_mask = torch.zeros(n, held + width, dtype=torch.long, device=self.device)
-        sub_mask[:, :held] = 1
-        pos = torch.arange(p_len, p_len + width, device=self.device).expand(n, -1).contiguous()
-        for i, c in enumerate(chunks):
-            if c:
-                inp[i, : len(c)] = torch.tensor(c, device=self.device)
-                sub_mask[i, held : held + len(c)] = 1
         sub_cache = self._new_cache(prefix, n)
-        self._forward(inp, sub_mask, pos, sub_cache, prefix)
+        held_mask = torch.ones(n, held, dtype=torch.long, device=self.device)
+        self._forward(chunks, [p_len] * n, held_mask, sub_cache, prefix)
         return {
             d: [(lay.keys[i : i + 1, :, held : held + len(c)], lay.values[i : i + 1, :, held : held + len(c)])
                 for lay in sub_cache.layers]
@@ -313,6 +333,7 @@ class FastDecoder:
         rows: list[_Row | None],
         drafts: list[tuple[int, list[int], list[State]]],
         hidden: torch.Tensor,
+        offsets: list[int],
     ) -> list[tuple[int, bool]]:
         """Check each row's draft against the model's constrained greedy choice; feed what it
         chose. Returns (draft tokens accepted, finished) per row; sets ``row.pending``.
@@ -347,7 +368,7 @@ class FastDecoder:
             if union:
                 col = {t: i for i, t in enumerate(union)}
                 union_t = torch.tensor(union, device=self.device)
-                h = hidden[[a[0] for a in asks], [drafts[a[0]][0] + a[1] for a in asks]]
+                h = hidden[[offsets[b] + drafts[b][0] + j for b, j, _ in asks]]
                 logits = (h @ self.weight[union_t].T).float()
                 if self.bias is not None:
                     logits = logits + self.bias[union_t].float()
@@ -467,20 +488,11 @@ class FastDecoder:
                 chunks.append(head + ids)
                 drafts.append((len(head) - 1, ids, states))
             width = max(len(c) for c in chunks)
-            inp = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
-            new_mask = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
-            pos = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
-            for b, (r, c) in enumerate(zip(rows, chunks)):
-                if r is None or not c:
-                    continue
-                inp[b, : len(c)] = torch.tensor(c, device=self.device)
-                new_mask[b, : len(c)] = 1
-                pos[b, :] = torch.arange(r.n_pos, r.n_pos + width, device=self.device)
-            mask = torch.cat([mask, new_mask], dim=1)
+            starts = [r.n_pos if r is not None else 0 for r in rows]
+            hidden, offsets, mask = self._forward(chunks, starts, mask, cache, prefix)
             base = mask.shape[1] - width
-            hidden = self._forward(inp, mask, pos, cache, prefix)
             self.stats.row_slots += sum(1 for r in rows if r is not None)
-            verdicts = self._verify(rows, drafts, hidden)
+            verdicts = self._verify(rows, drafts, hidden, offsets)
             for b, r in enumerate(rows):
                 if r is None:
                     continue
