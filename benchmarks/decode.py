@@ -1,7 +1,9 @@
 """Decoding throughput: the fast constrained path vs the step-by-step decoder and HF ``generate``.
 
 One run, same model, same documents; each method runs in its own process so that its peak memory
-is its own. Prints a table; ``--json PATH`` writes the figures (contract keys:
+is its own, in ``--repeat`` rounds of all methods (this machine's speed drifts by tens of percent
+over minutes; the median of each method's rounds counts, and the per-round ratios show the
+spread). Prints a table; ``--json PATH`` writes the figures (contract keys:
 ``speedup_vs_generate_b1``, ``speedup_vs_generate_batched``, ``passes_per_doc``,
 ``entities_per_doc``).
 
@@ -12,7 +14,9 @@ is its own. Prints a table; ``--json PATH`` writes the figures (contract keys:
 (a) step-by-step: the constrained reference, one pass per output token, no prefix reuse;
 (b) HF generate, greedy, batch 1, no prefix reuse (how spacy-llm's HF models run);
 (c) HF generate, greedy, batched (left padding);
-fast: speculative copy + shared-prefix cache + batched rows + restricted logits.
+fast: speculative copy + shared-prefix cache + batched rows + restricted logits (cascade
+attention over one prefix copy where the architecture allows, on CPU; ``fast_copy``: the same
+with the prefix copied into every row's cache, the path for other architectures and GPUs).
 
 ``--generate-length matched`` (default) makes (b) and (c) write exactly as many tokens per
 document as the constrained answer has (EOS ignored; a batch runs to its longest row, as real
@@ -28,6 +32,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -92,8 +97,7 @@ def _peak_mb(device: str) -> float:
 def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     import torch
 
-    from spacy_llmner.decoding import Constraint, FastDecoder, Vocab, decode_reference
-    from spacy_llmner.decoding.free import generate_free
+    from spacy_llmner.decoding import Constraint, Vocab
     from spacy_llmner.prompting import chat_frame, encode_segments, eos_ids
     from spacy_llmner.tagging import escape
 
@@ -114,8 +118,27 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
         torch.cuda.reset_peak_memory_stats()
     out: dict[str, Any] = {"method": method, "copy_tokens": args["copy_tokens"] or "any"}
     t0 = time.perf_counter()
-    if method == "fast":
-        dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any")
+    _run_method(method, args, out, model, tok, prefix, doc_ids, cons, vocab, eos)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    out["seconds"] = time.perf_counter() - t0
+    out["docs"] = len(docs)
+    out["peak_mb"] = _peak_mb(device)
+    out["n_params"] = n_params
+    out["device"] = device
+    queue.put(out)
+
+
+def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: Any, tok: Any,
+                prefix: list[int], doc_ids: list[list[int]], cons: list[Any], vocab: Any, eos: list[int]) -> None:
+    """One timed run of ``method`` over all documents; its counts go into ``out``."""
+    from spacy_llmner.decoding import FastDecoder, decode_reference
+    from spacy_llmner.decoding.free import generate_free
+
+    if method in ("fast", "fast_copy"):
+        shared = "copy" if method == "fast_copy" else args["shared_prefix"]
+        dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any", shared)
+        out["cascade"] = dec.cascade
         res = dec.decode(prefix, doc_ids, cons, batch_size=args["batch_size"], max_draft=args["max_draft"])
         # Passes per document: the forward passes each document's row took part in (the target's
         # meaning); batched_passes: forward calls in all (rows share them).
@@ -144,14 +167,6 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
             out["tokens"] = sum(len(tok.encode(t, add_special_tokens=False)) + 1 for t in texts)
         out["passes"] = None
         out["entities"] = None
-    if device == "cuda":
-        torch.cuda.synchronize()
-    out["seconds"] = time.perf_counter() - t0
-    out["docs"] = len(docs)
-    out["peak_mb"] = _peak_mb(device)
-    out["n_params"] = n_params
-    out["device"] = device
-    queue.put(out)
 
 
 def _presidio_reference(args: dict[str, Any]) -> float | None:
@@ -188,8 +203,14 @@ def main() -> None:
     ap.add_argument("--max-draft", type=int, default=16)
     ap.add_argument("--device", default=None)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="rounds of all methods (each in a fresh process); each method's median counts")
     ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B"])
-    ap.add_argument("--methods", default="fast,step,generate_b1,generate_batched")
+    ap.add_argument("--methods", default="fast,fast_copy,step,generate_b1,generate_batched",
+                    help="fast_copy: the fast path with the prompt prefix copied into every row's "
+                    "cache instead of cascade attention")
+    ap.add_argument("--shared-prefix", choices=["auto", "cascade", "copy"], default="auto",
+                    help="how the fast method's rows share the prompt prefix (decoding/cascade.py)")
     ap.add_argument("--generate-length", choices=["matched", "free"], default="matched",
                     help="generate baselines: emit as many tokens as the constrained answer, or stop at EOS")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="device bf16 peak, for the FLOP-bound fraction")
@@ -204,25 +225,37 @@ def main() -> None:
     rows: dict[str, dict[str, Any]] = {}
     methods = args["methods"].split(",")
     # Constrained methods first: their answer lengths set the generate baselines' lengths.
-    methods = [m for m in methods if m in ("fast", "step")] + [m for m in methods if m not in ("fast", "step")]
-    for method in methods:
-        if method.startswith("generate") and args["generate_length"] == "matched":
-            source = rows.get("fast") or rows.get("step")
-            if source is None:
-                sys.exit("--generate-length matched needs the fast or step method in --methods.")
-            args["lengths"] = source["lengths"]
-        q = ctx.Queue()
-        p = ctx.Process(target=_worker, args=(method, args, q))
-        p.start()
-        rows[method] = q.get()
-        p.join()
+    constrained = ("fast", "fast_copy", "step")
+    methods = [m for m in methods if m in constrained] + [m for m in methods if m not in constrained]
+    # Rounds of every method, one after the other: this machine's speed drifts by tens of
+    # percent over minutes, so each method is timed in every round and the median counts.
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    for _ in range(args["repeat"]):
+        for method in methods:
+            if method.startswith("generate") and args["generate_length"] == "matched":
+                source = rows.get("fast") or rows.get("step")
+                if source is None:
+                    sys.exit("--generate-length matched needs the fast or step method in --methods.")
+                args["lengths"] = source["lengths"]
+            q = ctx.Queue()
+            p = ctx.Process(target=_worker, args=(method, args, q))
+            p.start()
+            out = q.get()
+            p.join()
+            times[method].append(out["seconds"])
+            out["seconds_all"] = list(times[method])
+            out["seconds"] = statistics.median(times[method])
+            if method in rows:
+                out["peak_mb"] = max(out["peak_mb"], rows[method]["peak_mb"])
+            rows[method] = out
     presidio = _presidio_reference(args) if not args["random_model"] else None
     fast = rows.get("fast")
-    if fast and "step" in rows:
-        # Each method runs in its own process; a near-tie can flip between processes through
-        # floating-point summation order. tests/test_decoding.py asserts identity in-process.
-        same = sum(a == b for a, b in zip(fast["tagged"], rows["step"]["tagged"]))
-        print(f"fast path output identical to the step-by-step decoder on {same}/{len(fast['tagged'])} docs")
+    for name in ("fast", "fast_copy"):
+        if name in rows and "step" in rows:
+            # Each method runs in its own process; a near-tie can flip between processes through
+            # floating-point summation order. tests/test_decoding.py asserts identity in-process.
+            same = sum(a == b for a, b in zip(rows[name]["tagged"], rows["step"]["tagged"]))
+            print(f"{name} output identical to the step-by-step decoder on {same}/{len(rows[name]['tagged'])} docs")
     base_b1 = rows.get("generate_b1", {}).get("seconds")
     base_bt = rows.get("generate_batched", {}).get("seconds")
     header = f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
@@ -239,6 +272,7 @@ def main() -> None:
         print(f"{'presidio default':<18}{presidio:>9.2f}   (reference: spaCy small English model + patterns)")
     summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
                                "batch_size": args["batch_size"], "max_draft": args["max_draft"],
+                               "repeat": args["repeat"], "cascade": (fast or {}).get("cascade"),
                                "generate_length": args["generate_length"],
                                "copy_tokens": (fast or rows.get("step") or {}).get("copy_tokens"),
                                "command": " ".join(["python", *sys.argv])}
@@ -253,8 +287,16 @@ def main() -> None:
         )
         if base_b1:
             summary["speedup_vs_generate_b1"] = base_b1 / fast["seconds"]
+            # Round by round (same minute of machine time), for the spread.
+            summary["speedup_vs_generate_b1_per_round"] = [
+                b / f for b, f in zip(rows["generate_b1"]["seconds_all"], fast["seconds_all"])]
         if base_bt:
             summary["speedup_vs_generate_batched"] = base_bt / fast["seconds"]
+            summary["speedup_vs_generate_batched_per_round"] = [
+                b / f for b, f in zip(rows["generate_batched"]["seconds_all"], fast["seconds_all"])]
+        for key in ("speedup_vs_generate_b1_per_round", "speedup_vs_generate_batched_per_round"):
+            if key in summary:
+                print(f"{key.replace('_', ' ')}: " + ", ".join(f"{x:.1f}x" for x in summary[key]))
         target = 3 * summary["entities_per_doc"] + 2
         print(f"passes/doc {summary['passes_per_doc']:.2f} vs target <= 3 x entities + 2 = {target:.2f}")
         ends = fast["pass_ends"]
