@@ -78,10 +78,16 @@ class PackedKV:
         """The next pass's packing: token i is row ``rows[i]``'s slot ``cols[i]`` of the block."""
         self._pack = (rows, cols, width)
 
+    @property
+    def packing(self) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """(rows, cols, width) of the current pass (see ``begin``)."""
+        if self._pack is None:
+            raise RuntimeError("PackedKV.begin() must run before a pass")
+        return self._pack
+
     def append(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Scatter packed (1, H_kv, N, d) keys/values into a new block; every row's KV so far."""
-        assert self._pack is not None, "PackedKV.begin() must run before a pass"
-        rows, cols, width = self._pack
+        rows, cols, width = self.packing
         lay = self.layers[layer]
         n_rows = lay.keys.shape[0]
         blocks = []
@@ -121,7 +127,7 @@ def cascade_attention(
     groups = h // h_kv
     scale = scaling if scaling is not None else d**-0.5
     keys, values = store.append(module.layer_idx, key, value)  # (B, H_kv, S, d)
-    rows, cols, width = store._pack
+    rows, cols, width = store.packing
     # Prefix: all tokens as one sequence per KV head (the query heads of a group included),
     # against the single prefix copy. No padding: only real tokens are computed.
     out_p, lse_p = _attend(query.reshape(1, h_kv, groups * n, d), kp, vp, None, scale)
