@@ -145,6 +145,7 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
         out["passes"] = sum(dec.stats.per_doc_passes)
         out["batched_passes"] = dec.stats.forward_passes
         out["pass_ends"] = dict(dec.stats.pass_ends)
+        out["hints"] = {"proposed": dec.stats.hints_proposed, "accepted": dec.stats.hints_accepted}
         out["lengths"] = [len(r.token_ids) for r in res]
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
@@ -302,6 +303,10 @@ def main() -> None:
         ends = fast["pass_ends"]
         summary["pass_ends_per_doc"] = {k: v / fast["docs"] for k, v in sorted(ends.items())}
         # The prefill pass is not a decode pass; every other pass ends for one of these reasons.
+        hints = fast.get("hints", {})
+        summary["tag_hints_per_doc"] = {k: v / fast["docs"] for k, v in hints.items()}
+        print(f"tags hinted into drafts per doc: {hints.get('proposed', 0) / fast['docs']:.1f}, "
+              f"written there by the model: {hints.get('accepted', 0) / fast['docs']:.1f}")
         print("decode passes/doc by why they ended: " + ", ".join(
             f"{k} {v:.1f}" for k, v in summary["pass_ends_per_doc"].items()) + " (+1 prefill)")
         if args["peak_tflops"]:

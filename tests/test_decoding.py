@@ -93,6 +93,34 @@ def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], ar
         assert sum(len(r.spans) for r in ref) > 0  # random models do tag: the test has teeth
 
 
+def test_tag_hints_shape_drafts_but_not_output() -> None:
+    """With tags as whole tokens the fast path puts the tags the model preferred past its last
+    decision into the next draft; output stays the reference's, and hints do fire."""
+    from conftest import corpus
+
+    from spacy_llmner.training.tiny import TinyConfig, build_model, tag_tokens, train_tokenizer
+
+    tok = train_tokenizer(corpus(), vocab_size=700, tags=tag_tokens(LABELS))
+    model = randomize(build_model(tok, TinyConfig(seed=1)), 3).eval()
+    frame = chat_frame(tok, build_messages(LABELS))
+    vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
+    assert len(vocab.whole_tags) == 3 * len(LABELS)
+    prefix = encode_segments(tok, frame, "")[0]
+    texts = [t for t in HOSTILE if t.strip()] + [
+        "Patient John Doe, 42, seen 03/14/2021 at Springfield General; call 555-123-4567.",
+        "Mary Smith and John Doe were discharged home with the family on 03/15/2021.",
+    ]
+    docs = [encode_segments(tok, frame, escape(t))[1] for t in texts]
+    cons = [_constraint(t, vocab) for t in texts]
+    dec = FastDecoder(model, vocab, tok, "canonical")
+    fast = dec.decode(prefix, docs, cons, batch_size=16)
+    for text, d, c, f in zip(texts, docs, cons, fast):
+        r = decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens="canonical")
+        _check_invariants(text, f)
+        assert f.tagged == r.tagged and f.token_ids == r.token_ids
+    assert dec.stats.hints_proposed > 0  # the test has teeth: hinted drafts were verified
+
+
 @pytest.mark.parametrize("kernel", ["cpu-flash", "math"])
 @pytest.mark.parametrize("heads,kv_heads", [(2, 2), (4, 2)])
 def test_cascade_attention_equals_attention_over_prefix_and_suffix(

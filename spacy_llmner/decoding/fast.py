@@ -42,6 +42,10 @@ class _Row:
     pending: int | None = None
     n_pos: int = 0  # logical sequence length held in the cache for this row
     n_forward: int = 0
+    # Target byte position → a whole-tag token the model preferred there in the last pass, at
+    # draft positions past its decision (computed anyway): the next draft proposes it.
+    hints: dict[int, int] = field(default_factory=dict)
+    hint_at: int = -1  # where the current draft put a hinted tag (-1: none)
 
 
 @dataclass
@@ -54,9 +58,36 @@ class DecodeStats:
     per_doc_passes: list[int] = field(default_factory=list)
     # Why each row's pass ended (see ``FastDecoder._pass_end``): where the passes go.
     pass_ends: Counter[str] = field(default_factory=Counter)
+    # Tags put into drafts from the model's hints, and how many it then wrote there.
+    hints_proposed: int = 0
+    hints_accepted: int = 0
 
 
 def _draft(
+    row: _Row, st: State, vocab: Vocab, tokenizer: Any, k: int
+) -> tuple[list[int], list[State]]:
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to:
+    the source as the tokenizer splits it (``_draft_copy``), with the first tag the model hinted
+    at in its last pass (``_Row.hints``) put in where the draft reaches its position."""
+    ids, states = _draft_copy(row, st, vocab, tokenizer, k)
+    row.hint_at = -1
+    if not row.hints:
+        return ids, states
+    for i in range(len(ids)):
+        before = st if i == 0 else states[i - 1]
+        tid = row.hints.get(before.pos)
+        if tid is None or before.tag or ids[i] == tid:
+            continue
+        after = row.auto.advance(before, vocab.pieces[tid] or b"")
+        if after is None or after.tag:
+            continue  # not a whole tag the constraint allows here
+        rest, rest_states = _draft_copy(row, after, vocab, tokenizer, k - i - 1)
+        row.hint_at = i
+        return ids[:i] + [tid] + rest, states[:i] + [after] + rest_states
+    return ids, states
+
+
+def _draft_copy(
     row: _Row, st: State, vocab: Vocab, tokenizer: Any, k: int
 ) -> tuple[list[int], list[State]]:
     """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
@@ -343,6 +374,7 @@ class FastDecoder:
         where a row's draft still stands, not at every draft position (about half are past the
         first disagreement)."""
         verdicts: list[tuple[int, bool]] = [(0, False)] * len(rows)
+        decided: dict[int, int] = {}  # row → draft position where the model chose otherwise
         active: dict[int, int] = {}  # row → next position in its draft to check
         for b, r in enumerate(rows):
             if r is not None:
@@ -412,8 +444,48 @@ class FastDecoder:
                 last = asks[n - 1][1]
                 if going and last < len(ids):
                     following[b] = last + 1  # every checked position agreed: check on
+                elif not finished and r.pending is not None:
+                    decided[b] = accepted  # draft position of the model's own choice
             active = following
+        self._hint(rows, drafts, hidden, offsets, decided)
         return verdicts
+
+    def _hint(
+        self,
+        rows: list[_Row | None],
+        drafts: list[tuple[int, list[int], list[State]]],
+        hidden: torch.Tensor,
+        offsets: list[int],
+        decided: dict[int, int],
+    ) -> None:
+        """Where the draft went on past a row's decision, the model's hidden states there are
+        computed anyway: if it prefers a whole-tag token to the draft's copy token at one of
+        those positions, note it for the next draft (the next tag is usually where it says,
+        though it saw the text without the tag it just chose). A hint only shapes the draft;
+        verification decides, so output is unchanged whatever the hints say."""
+        tags = self.vocab.whole_tags
+        picks: list[tuple[int, int]] = []  # (row, draft position)
+        for b, j in decided.items():
+            rows[b].hints = {}  # type: ignore[union-attr]
+            ids = drafts[b][1]
+            picks.extend((b, jj) for jj in range(j + 1, len(ids)) if ids[jj] not in self.vocab.eos_ids)
+        if not picks or not tags:
+            return
+        h = hidden[[offsets[b] + drafts[b][0] + jj for b, jj in picks]]
+        tag_t = torch.tensor(tags, device=self.device)
+        tag_logits = h @ self.weight[tag_t].T
+        copy_ids = torch.tensor([drafts[b][1][jj] for b, jj in picks], device=self.device)
+        copy_logits = (h * self.weight[copy_ids]).sum(-1)
+        if self.bias is not None:
+            tag_logits = tag_logits + self.bias[tag_t]
+            copy_logits = copy_logits + self.bias[copy_ids]
+        top, which = tag_logits.max(dim=1)
+        for (b, jj), wins, t in zip(picks, (top > copy_logits).tolist(), which.tolist()):
+            row = rows[b]
+            assert row is not None
+            if wins:
+                before = drafts[b][2][jj - 1].pos  # the state before draft token jj
+                row.hints.setdefault(before, tags[t])
 
     # --- decoding ------------------------------------------------------------------------
     def decode(
@@ -499,6 +571,9 @@ class FastDecoder:
                 start, ids, states = drafts[b]
                 r.n_forward += 1
                 accepted, finished = verdicts[b]
+                if r.hint_at >= 0:
+                    self.stats.hints_proposed += 1
+                    self.stats.hints_accepted += accepted > r.hint_at
                 self.stats.pass_ends[self._pass_end(r, finished, accepted, ids)] += 1
                 # Slots of rejected draft tokens stay in the cache but are masked out for good.
                 head_len = len(chunks[b]) - len(ids)

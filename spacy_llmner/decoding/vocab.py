@@ -7,6 +7,7 @@ bytes each token contributes to the output. Special tokens map to ``None`` (neve
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 _SP_BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>\Z")
+
+_WHOLE_TAG = re.compile(rb" ?</?[A-Za-z][A-Za-z0-9_]*>")
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +117,12 @@ class Vocab:
     trie: VocabTrie
     lead: bytes
     eos_ids: tuple[int, ...]
+
+    @functools.cached_property
+    def whole_tags(self) -> list[int]:
+        """Ids of tokens that are one whole tag (``<L>``, `` <L>``, ``</L>``): what a tokenizer
+        with tags as added tokens writes; the fast decoder's tag hints use them."""
+        return [t for t, p in enumerate(self.pieces) if p and _WHOLE_TAG.fullmatch(p)]
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any, eos_ids: list[int]) -> Vocab:
