@@ -48,6 +48,11 @@ class _Row:
     hint_at: int = -1  # where the current draft put a hinted tag (-1: none)
 
 
+# Per row and pass: (index of the token before the draft in the row's chunk, draft ids, the
+# constraint states after each draft token).
+_Draft = tuple[int, list[int], list[State]]
+
+
 @dataclass
 class DecodeStats:
     """Counters for benchmarks: forward passes, tokens, rows per pass."""
@@ -362,7 +367,7 @@ class FastDecoder:
     def _verify(
         self,
         rows: list[_Row | None],
-        drafts: list[tuple[int, list[int], list[State]]],
+        drafts: list[_Draft],
         hidden: torch.Tensor,
         offsets: list[int],
     ) -> list[tuple[int, bool]]:
@@ -453,7 +458,7 @@ class FastDecoder:
     def _hint(
         self,
         rows: list[_Row | None],
-        drafts: list[tuple[int, list[int], list[State]]],
+        drafts: list[_Draft],
         hidden: torch.Tensor,
         offsets: list[int],
         decided: dict[int, int],
@@ -548,7 +553,7 @@ class FastDecoder:
                 mask = self._splice(rows, fresh, pool, cache, mask)
                 fresh = []
             chunks: list[list[int]] = []
-            drafts: list[tuple[int, list[int], list[State]]] = []
+            drafts: list[_Draft] = []
             for r in rows:
                 if r is None:
                     chunks.append([])
