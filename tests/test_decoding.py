@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from typing import Any
 
@@ -93,14 +94,22 @@ def test_fast_equals_reference_on_hostile_inputs(tiny_models: dict[str, Any], ar
         assert sum(len(r.spans) for r in ref) > 0  # random models do tag: the test has teeth
 
 
+@functools.lru_cache(maxsize=1)
+def _tags_as_tokens_tokenizer() -> Any:
+    """A tokenizer with every tag as one added token (what the offline default trains)."""
+    from conftest import corpus
+
+    from spacy_llmner.training.tiny import tag_tokens, train_tokenizer
+
+    return train_tokenizer(corpus(), vocab_size=700, tags=tag_tokens(LABELS))
+
+
 def test_tag_hints_shape_drafts_but_not_output() -> None:
     """With tags as whole tokens the fast path puts the tags the model preferred past its last
     decision into the next draft; output stays the reference's, and hints do fire."""
-    from conftest import corpus
+    from spacy_llmner.training.tiny import TinyConfig, build_model
 
-    from spacy_llmner.training.tiny import TinyConfig, build_model, tag_tokens, train_tokenizer
-
-    tok = train_tokenizer(corpus(), vocab_size=700, tags=tag_tokens(LABELS))
+    tok = _tags_as_tokens_tokenizer()
     model = randomize(build_model(tok, TinyConfig(seed=1)), 3).eval()
     frame = chat_frame(tok, build_messages(LABELS))
     vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
@@ -389,16 +398,17 @@ def test_open_entity_cannot_copy_past_the_last_token_end() -> None:
     assert closed is not None and auto.can_end(closed)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", [*ARCHS, "tags-as-tokens"])
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=TEXT, data=st.data())
 def test_allowed_is_every_token_the_constraint_accepts(tiny_models: dict[str, Any], arch: str, text: str, data: Any) -> None:
     """The trie walk (copy path + cached tag branches) against its definition: a token is allowed
     iff the automaton accepts its bytes, and leads to the state they lead to. States come from
-    random walks through the automaton, so they sit inside tags and entities too."""
+    random walks through the automaton, so they sit inside tags and entities too. The plain-copy
+    shortcut (``Automaton.copy``, what the trackers feed most tokens through) agrees with it."""
     from spacy_llmner.decoding.automaton import Automaton
 
-    tok, _, _ = tiny_models[arch]
+    tok = _tags_as_tokens_tokenizer() if arch == "tags-as-tokens" else tiny_models[arch][0]
     frame = chat_frame(tok, build_messages(LABELS))
     vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
     auto = Automaton(_constraint(text, vocab))
@@ -410,6 +420,8 @@ def test_allowed_is_every_token_the_constraint_accepts(tiny_models: dict[str, An
                 nxt = auto.advance(state, piece)
                 if nxt is not None:
                     expected[tid] = nxt
+                if not state.tag and b"<" not in piece:
+                    assert auto.copy(state, piece) == nxt
         got = auto.allowed(state, vocab.trie)
         assert dict(got) == expected and len(got) == len(expected)
         assert auto.allowed_ids(state, vocab.trie) == sorted(expected)

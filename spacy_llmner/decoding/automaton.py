@@ -122,12 +122,21 @@ def _tag_tables(labels: tuple[str, ...]) -> tuple[_TagTable, list[_TagTable]]:
     )
 
 
-def _tag_walk(
-    trie: VocabTrie, node: int, buf: bytes, table: _TagTable
-) -> tuple[list[tuple[int, bytes]], list[tuple[int, list[int], int]]]:
-    """From trie ``node`` with tag bytes ``buf`` written: tokens that end inside a tag (with the
-    tag bytes written after them), and the trie nodes where a whole tag ends (its tokens, label).
-    Cached on the trie: the same few (node, buf, tag set) recur for every document."""
+class _TagWalk(NamedTuple):
+    """``_tag_walk``'s answer. ``ends``: tokens that end inside a tag (with the tag bytes written
+    after them); ``whole``: the trie nodes where a whole tag ends (node, its tokens, label);
+    ``leaf_ids`` / ``inner``: the same split by whether any token goes on past the tag (with tags
+    as single tokens none does, and their ids are all an id-only walk needs)."""
+
+    ends: list[tuple[int, bytes]]
+    whole: list[tuple[int, list[int], int]]
+    leaf_ids: list[int]
+    inner: list[tuple[int, list[int], int]]
+
+
+def _tag_walk(trie: VocabTrie, node: int, buf: bytes, table: _TagTable) -> _TagWalk:
+    """From trie ``node`` with tag bytes ``buf`` written: the tokens that write (the rest of) a
+    tag. Cached on the trie: the same few (node, buf, tag set) recur for every document."""
     key = (table.key, node, buf)
     hit = trie.tag_walks.get(key)
     if hit is not None:
@@ -150,8 +159,10 @@ def _tag_walk(
                 continue
             ends.extend((tid, b2) for tid in trie.tokens.get(child, ()))
             stack.append((child, b2))
-    trie.tag_walks[key] = (ends, whole)
-    return ends, whole
+    leaf_ids = [tid for child, tids, _ in whole if not trie.children[child] for tid in tids]
+    inner = [w for w in whole if trie.children[w[0]]]
+    walk = trie.tag_walks[key] = _TagWalk(ends, whole, leaf_ids, inner)
+    return walk
 
 
 class Automaton:
@@ -227,6 +238,16 @@ class Automaton:
             return State(st.pos, st.label, buf, st.start)
         return None
 
+    def copy(self, st: State, data: bytes) -> State | None:
+        """``advance`` for bytes that only copy (outside a tag, no ``<``), without a step per
+        byte; None if they are not the source here (or run past where an open entity can end)."""
+        end = st.pos + len(data)
+        if st.tag or not data or not self.c.target.startswith(data, st.pos):
+            return None
+        if st.label >= 0 and end > self.last_end:
+            return None
+        return State(end, st.label, b"", st.start)
+
     def advance(self, st: State, data: bytes, events: list[Event] | None = None) -> State | None:
         for b in data:
             nxt = self.step(st, b, events)
@@ -297,16 +318,15 @@ class Automaton:
         self, node: int, st: State, table: _TagTable, trie: VocabTrie, out: list[Any], states: bool
     ) -> None:
         """Tokens from ``node`` that write (the rest of) a tag, then whatever follows a whole tag."""
-        ends, whole = _tag_walk(trie, node, st.tag, table)
+        walk = _tag_walk(trie, node, st.tag, table)
         if states:
-            out.extend((tid, State(st.pos, st.label, buf, st.start)) for tid, buf in ends)
+            out.extend((tid, State(st.pos, st.label, buf, st.start)) for tid, buf in walk.ends)
+            whole = walk.whole
         else:
-            out.extend(tid for tid, _ in ends)
-        children = trie.children
+            out.extend(tid for tid, _ in walk.ends)
+            out.extend(walk.leaf_ids)  # nothing goes on past these tags: no walk after them
+            whole = walk.inner
         for child, tids, label in whole:
-            if not states and not children[child]:
-                out.extend(tids)  # no token goes on past this tag (tags as single tokens)
-                continue
             after = self._after_tag(st, label)
             out.extend(((tid, after) for tid in tids) if states else tids)
             more: list[tuple[int, State]] = []  # copies after a tag are not restricted
@@ -324,6 +344,8 @@ class Automaton:
         where a tag may go inside it. All of them where there is no canonical token, or it is
         not allowed here."""
         assert self.canonical is not None
+        if len(copies) < 2:
+            return copies  # one copy is kept whatever the canonical token (no tokenizing)
         cid = self.canonical.at(st.pos)
         end = next((s.pos for t, s in copies if t == cid), None) if cid is not None else None
         if end is None:

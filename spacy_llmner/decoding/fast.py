@@ -12,6 +12,7 @@ are computed only for allowed ids. Output is identical to ``decode_reference``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from ..errors import Errors, LLMNERError
 from .automaton import Automaton, Constraint, State
 from .cache import SlabLayer, slab_cache
 from .cascade import PREFIX_KWARG, STORE_KWARG, PackedKV, cascade_mode, cascade_supported, suffix_mask
-from .canonical import CanonicalCopy, check_copy_tokens
+from .canonical import CanonicalCopy, check_copy_tokens, fast_encoder
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 
@@ -51,6 +52,8 @@ class _Row:
 # Per row and pass: (index of the token before the draft in the row's chunk, draft ids, the
 # constraint states after each draft token).
 _Draft = tuple[int, list[int], list[State]]
+# Text → token ids as the tokenizer splits it (``canonical.fast_encoder``).
+_Encode = Callable[[str], list[int]]
 
 
 @dataclass
@@ -69,12 +72,12 @@ class DecodeStats:
 
 
 def _draft(
-    row: _Row, st: State, vocab: Vocab, tokenizer: Any, k: int
+    row: _Row, st: State, vocab: Vocab, encode: _Encode | None, k: int
 ) -> tuple[list[int], list[State]]:
     """Up to ``k`` tokens the output is expected to continue with, and the states they lead to:
     the source as the tokenizer splits it (``_draft_copy``), with the first tag the model hinted
     at in its last pass (``_Row.hints``) put in where the draft reaches its position."""
-    ids, states = _draft_copy(row, st, vocab, tokenizer, k)
+    ids, states = _draft_copy(row, st, vocab, encode, k)
     row.hint_at = -1
     if not row.hints:
         return ids, states
@@ -86,14 +89,14 @@ def _draft(
         after = row.auto.advance(before, vocab.pieces[tid] or b"")
         if after is None or after.tag:
             continue  # not a whole tag the constraint allows here
-        rest, rest_states = _draft_copy(row, after, vocab, tokenizer, k - i - 1)
+        rest, rest_states = _draft_copy(row, after, vocab, encode, k - i - 1)
         row.hint_at = i
         return ids[:i] + [tid] + rest, states[:i] + [after] + rest_states
     return ids, states
 
 
 def _draft_copy(
-    row: _Row, st: State, vocab: Vocab, tokenizer: Any, k: int
+    row: _Row, st: State, vocab: Vocab, encode: _Encode | None, k: int
 ) -> tuple[list[int], list[State]]:
     """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
 
@@ -118,13 +121,13 @@ def _draft_copy(
     forced += tail
     ids: list[int] = []
     states: list[State] = []
-    if tokenizer is not None and not vocab.lead:
+    if encode is not None and not vocab.lead:
         try:
             text = forced.decode("utf-8")
         except UnicodeDecodeError:
             text = None
         if text:
-            enc = tokenizer.encode(text, add_special_tokens=False)
+            enc = encode(text)
             s = st
             limit = len(enc) if at_end else max(len(enc) - 1, 0)  # last token may be cut short
             for tid in enc[: min(limit, k)]:
@@ -185,6 +188,7 @@ class FastDecoder:
         self.bias = getattr(head, "bias", None)
         self.vocab = vocab
         self.tokenizer = tokenizer
+        self._encode = fast_encoder(tokenizer) if tokenizer is not None else None
         self.device = self.weight.device
         self.cascade = _resolve_shared_prefix(shared_prefix, model, self.device)
         self._prefix: dict[tuple[int, ...], Any] = {}
@@ -561,7 +565,7 @@ class FastDecoder:
                     continue
                 st = r.tracker.state
                 head = [r.pending] if r.pending is not None else []
-                ids, states = _draft(r, st, self.vocab, self.tokenizer, max_draft)
+                ids, states = _draft(r, st, self.vocab, self._encode, max_draft)
                 chunks.append(head + ids)
                 drafts.append((len(head) - 1, ids, states))
             width = max(len(c) for c in chunks)

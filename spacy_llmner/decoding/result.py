@@ -40,6 +40,14 @@ class Tracker:
 
     def feed(self, token_id: int, data: bytes, logp: float) -> None:
         st = self.state
+        if not st.tag and b"<" not in data:
+            # A plain copy (most tokens): no tag begins, so no events and no decision to score.
+            nxt = self.auto.copy(st, data)
+            if nxt is not None:
+                self.state = nxt
+                self.token_ids.append(token_id)
+                self.out += data
+                return
         touched: set[int] = set()
         for b in data:
             in_tag_before = bool(st.tag)

@@ -87,6 +87,9 @@ class VocabTrie:
     children: list[dict[int, int]] = field(default_factory=lambda: [{}])
     tokens: dict[int, list[int]] = field(default_factory=dict)
     max_len: int = 0
+    # The longest token that can copy source text: the escaped source never contains ``<``, so
+    # tokens with it (tags) never copy. Bounds how far one copy token can reach.
+    max_copy_len: int = 0
     # Walks through tag bytes, shared by every document with the same tags (automaton._tag_walk).
     tag_walks: dict[tuple[Any, int, bytes], Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -106,6 +109,8 @@ class VocabTrie:
                 node = nxt
             trie.tokens.setdefault(node, []).append(tid)
             trie.max_len = max(trie.max_len, len(data))
+            if b"<" not in data:
+                trie.max_copy_len = max(trie.max_copy_len, len(data))
         return trie
 
 
