@@ -323,9 +323,16 @@ class FastDecoder:
         pool: dict[int, list[tuple[torch.Tensor, torch.Tensor]]],
         cache: Any,
         mask: torch.Tensor,
+        held: int,
     ) -> torch.Tensor:
-        """Append new rows' prefilled prompt KV to the shared cache as extra columns, masked for
-        every other row; returns the grown mask."""
+        """Write new rows' prefilled prompt KV into their rows of the shared cache; returns the
+        mask with those slots live.
+
+        A new row's slots past the ``held`` prefix are all dead (the finished row's, or none
+        yet), so its prompt goes over them from column ``held`` on; the cache grows only by what
+        does not fit. Attention reads a row's live slots in any column order, so where they sit
+        does not matter; appending them as new columns instead would copy the whole cache and
+        leave dead columns in every other row for attention to run over until compaction."""
         kvs = [pool.pop(rows[b].doc) for b in new]  # type: ignore[union-attr]
         lens = [kv[0][0].shape[2] if kv else 0 for kv in kvs]
         for b in new:
@@ -333,23 +340,22 @@ class FastDecoder:
             assert row is not None
             row.pending = row.doc_ids[-1]  # a prompt token: fed as input, never as output
             row.n_forward += 1  # its prefill pass
-        width = max(lens)
-        if width == 0:
-            return mask
+        short = held + max(lens) - mask.shape[1]
+        if short > 0:
+            for lay in cache.layers:
+                k, v = lay.keys, lay.values
+                lay.update(k.new_zeros(*k.shape[:2], short, k.shape[3]), v.new_zeros(*v.shape[:2], short, v.shape[3]))
+            mask = torch.cat([mask, mask.new_zeros(mask.shape[0], short)], dim=1)
         for li, lay in enumerate(cache.layers):
-            extra = []
-            for which, old in enumerate((lay.keys, lay.values)):
-                block = old.new_zeros(old.shape[0], old.shape[1], width, old.shape[3])
-                for b, kv, n in zip(new, kvs, lens):
-                    if n:
-                        block[b, :, :n] = kv[li][which][0]
-                extra.append(block)
-            lay.update(*extra)  # appended in place (SlabLayer), masked for the other rows
-        extra_mask = torch.zeros(mask.shape[0], width, dtype=mask.dtype, device=self.device)
+            keys, values = lay.keys, lay.values  # views of the cache's storage: written in place
+            for b, kv, n in zip(new, kvs, lens):
+                if n:
+                    keys[b, :, held : held + n] = kv[li][0][0]
+                    values[b, :, held : held + n] = kv[li][1][0]
         for b, n in zip(new, lens):
-            extra_mask[b, :n] = 1
+            mask[b, held : held + n] = 1
             rows[b].n_pos += n  # type: ignore[union-attr]
-        return torch.cat([mask, extra_mask], dim=1)
+        return mask
 
     def _pass_end(self, row: _Row, finished: bool, accepted: int, ids: list[int]) -> str:
         """Why a row's pass stopped: ``end``, ``draft`` (all accepted; the draft ran out),
@@ -554,7 +560,7 @@ class FastDecoder:
                     # Prefill these and the documents queued next, up to a batch, in one pass.
                     ahead = [d for d in queue if d not in pool][: max(0, batch_size - len(need))]
                     pool.update(self._prefill(need + ahead, doc_ids, prefix))
-                mask = self._splice(rows, fresh, pool, cache, mask)
+                mask = self._splice(rows, fresh, pool, cache, mask, held)
                 fresh = []
             chunks: list[list[int]] = []
             drafts: list[_Draft] = []
