@@ -76,6 +76,17 @@ class SlabLayer(DynamicLayer):
         self._nk = self._nv = n + add
         return self.keys, self.values  # type: ignore[return-value]
 
+    def extend(self, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``width`` new zeroed slots at the end, to be written in place: (keys, values) views
+        of just those slots (a pass scatters its packed tokens there without a staging copy)."""
+        n = self._nk
+        if self._nv != n or self._k is None or self._v is None:
+            raise RuntimeError("SlabLayer.extend() needs a filled layer with keys and values in step")
+        self._k = self._reserve(self._k, n, self._k, n + width)
+        self._v = self._reserve(self._v, n, self._v, n + width)
+        self._nk = self._nv = n + width
+        return self._k[:, :, n : n + width].zero_(), self._v[:, :, n : n + width].zero_()
+
     def gather(self, index: torch.Tensor) -> None:
         """Keep the slots ``index`` (batch, heads, n, head_dim) picks, in a buffer with spare
         room: the passes after a compaction append without growing (a copy of everything)."""

@@ -89,13 +89,9 @@ class PackedKV:
         """Scatter packed (1, H_kv, N, d) keys/values into a new block; every row's KV so far."""
         rows, cols, width = self.packing
         lay = self.layers[layer]
-        n_rows = lay.keys.shape[0]
-        blocks = []
-        for new in (key, value):
-            block = new.new_zeros(n_rows, new.shape[1], width, new.shape[3])
-            block[rows, :, cols] = new[0].transpose(0, 1)
-            blocks.append(block)
-        return lay.update(*blocks)  # type: ignore[no-any-return]
+        for block, new in zip(lay.extend(width), (key, value)):
+            block[rows, :, cols] = new[0].transpose(0, 1)  # in place: the block is a view
+        return lay.keys, lay.values
 
 
 def cascade_attention(
