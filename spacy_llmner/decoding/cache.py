@@ -5,8 +5,10 @@ few slots. In the fast path the cache holds the shared prompt prefix repeated ov
 that copy was the largest single cost on CPU (41% of decoding time in a profile, more than
 attention). Here each layer keeps a buffer with spare capacity along the sequence axis, writes new
 slots into it and hands attention a view; capacity doubles when it runs out, so appends are
-amortised O(new slots). Assigning ``keys``/``values`` (compaction, splicing prefilled rows) works
-as with ``DynamicLayer``: the assigned tensor becomes the new buffer.
+amortised O(new slots). The views can be written in place (the decoder puts a recycled row's
+prompt over its dead slots; ``extend`` hands out zeroed new slots to scatter into), ``gather``
+compacts, and assigning ``keys``/``values`` works as with ``DynamicLayer``: the assigned tensor
+becomes the new buffer.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ class SlabLayer(DynamicLayer):
     """``DynamicLayer`` with preallocated, growable storage (``keys``/``values`` are views)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        # Buffers and their filled lengths; keys and values are assigned one after the other
-        # (e.g. splicing), so each keeps its own length until update() moves both together.
+        # Buffers and their filled lengths; keys and values are assigned one after the other,
+        # so each keeps its own length until update() moves both together.
         self._k: torch.Tensor | None = None
         self._v: torch.Tensor | None = None
         self._nk = self._nv = 0
