@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -30,27 +31,34 @@ def format_date(rng: random.Random, d: dt.date, locale: str, with_year: bool = F
     us = locale == "en_US"
     m, day, y = d.month, d.day, d.year
     month, mon = MONTHS[m - 1], MONTHS[m - 1][:3]
-    styles = [
-        lambda: f"{m:02d}/{day:02d}/{y}" if us else f"{day:02d}/{m:02d}/{y}",
-        lambda: f"{m}/{day}/{y}" if us else f"{day}/{m}/{y}",
-        lambda: f"{m}/{day}/{y % 100:02d}" if us else f"{day}/{m}/{y % 100:02d}",
-        lambda: d.isoformat(),
-        lambda: f"{month} {day}, {y}" if us else f"{day} {month} {y}",
-        lambda: f"{month} {_ordinal(day)}, {y}" if us else f"{_ordinal(day)} {month} {y}",
-        lambda: f"{mon} {day}, {y}" if us else f"{day} {mon} {y}",
-        lambda: f"{day:02d}-{mon}-{y}",
-        lambda: f"{day:02d}-{mon.upper()}-{y}",
-        lambda: f"{day:02d}.{m:02d}.{y}",
-        lambda: f"{WEEKDAYS[d.weekday()]}, {month} {day}, {y}" if us
-        else f"{WEEKDAYS[d.weekday()]} {day} {month} {y}",
-        lambda: f"{WEEKDAYS[d.weekday()][:3]} {mon} {day}" if us else f"{WEEKDAYS[d.weekday()][:3]} {day} {mon}",
-        lambda: f"{month} {day}" if us else f"{day} {month}",
-        lambda: f"{m:02d}-{day:02d}-{y}" if us else f"{day:02d}-{m:02d}-{y}",
+    wd = WEEKDAYS[d.weekday()]
+    # (style, weight, has a year)
+    styles: list[tuple[Callable[[], str], int, bool]] = [
+        (lambda: f"{m:02d}/{day:02d}/{y}" if us else f"{day:02d}/{m:02d}/{y}", 6, True),
+        (lambda: f"{m}/{day}/{y}" if us else f"{day}/{m}/{y}", 3, True),
+        (lambda: f"{m}/{day}/{y % 100:02d}" if us else f"{day}/{m}/{y % 100:02d}", 3, True),
+        (lambda: d.isoformat(), 3, True),
+        (lambda: f"{month} {day}, {y}" if us else f"{day} {month} {y}", 5, True),
+        (lambda: f"{month} {_ordinal(day)}, {y}" if us else f"{_ordinal(day)} {month} {y}", 1, True),
+        (lambda: f"{mon} {day}, {y}" if us else f"{day} {mon} {y}", 3, True),
+        (lambda: f"{day:02d}-{mon}-{y}", 2, True),
+        (lambda: f"{day:02d}-{mon.upper()}-{y}", 1, True),
+        (lambda: f"{day:02d}.{m:02d}.{y}", 1, True),
+        (lambda: f"{wd}, {month} {day}, {y}" if us else f"{wd} {day} {month} {y}", 1, True),
+        (lambda: f"{m:02d}-{day:02d}-{y}" if us else f"{day:02d}-{m:02d}-{y}", 1, True),
+        (lambda: f"{day:02d}-{mon}-{y % 100:02d}", 1, True),
+        (lambda: f"{m}-{day}-{y % 100:02d}" if us else f"{day}-{m}-{y % 100:02d}", 1, True),
+        (lambda: f"{month.lower()} {day} {y}", 1, True),
+        (lambda: f"{y}/{m:02d}/{day:02d}", 1, True),
+        (lambda: f"{wd[:3]} {mon} {day}" if us else f"{wd[:3]} {day} {mon}", 1, False),
+        (lambda: f"{month} {day}" if us else f"{day} {month}", 2, False),
+        (lambda: f"{month} {_ordinal(day)}" if us else f"{_ordinal(day)} {month}", 2, False),
+        (lambda: f"{_ordinal(day)} of {month}", 1, False),
+        (lambda: f"{mon} {day}" if us else f"{day} {mon}", 1, False),
+        (lambda: f"{m}/{day}" if us else f"{day}/{m}", 1, False),
     ]
-    weights = [6, 3, 2, 3, 5, 1, 3, 2, 1, 1, 1, 1, 2, 1]
-    if with_year:
-        weights[11] = weights[12] = 0  # the two yearless styles
-    return rng.choices(styles, weights=weights)[0]()
+    weights = [w if has_year or not with_year else 0 for _, w, has_year in styles]
+    return rng.choices([f for f, _, _ in styles], weights=weights)[0]()
 
 
 def format_month_year(rng: random.Random, d: dt.date) -> str:
@@ -74,13 +82,17 @@ def format_time(rng: random.Random, hour: int | None = None, minute: int | None 
         lambda: f"{h:02d}{mi:02d}",
         lambda: f"{h:02d}:{mi:02d}:{rng.randint(0, 59):02d}",
         lambda: f"{h12} {ampm.lower()}" if mi == 0 else f"{h12}:{mi:02d} {ampm.lower()}",
+        lambda: f"{h12}{ampm.lower()}" if mi == 0 else f"{h12}:{mi:02d}{ampm.lower()}",
+        lambda: f"{h:02d}h{mi:02d}",
     ]
-    return rng.choices(styles, weights=(5, 5, 2, 2, 1, 1, 2))[0]()
+    return rng.choices(styles, weights=(5, 5, 2, 2, 1, 1, 2, 2, 1))[0]()
 
 
 def format_datetime(rng: random.Random, d: dt.date, locale: str) -> str:
     """A date and time written as one expression (space, comma or ISO ``T`` between them)."""
-    style = rng.randrange(4)
+    style = rng.randrange(5)
+    if style == 4:  # database style: "2021-03-04 14:22"
+        return f"{d.isoformat()} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
     if style == 0:
         t = dt.datetime(d.year, d.month, d.day, rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
         return t.isoformat() + rng.choice(("", "Z"))

@@ -12,7 +12,11 @@ Labelling rules (the data defines them, the prompt descriptions should match):
 - DATE_TIME covers calendar dates, parts of them (month and year, a bare year) and clock times;
   a date and time written together is one span. Durations, frequencies and relative times
   ("3 days", "twice daily", "yesterday") are not tagged.
-- AGE is the number only ("67" in "67-year-old").
+- AGE is the number only ("67" in "67-year-old"), except where the tokenizer glues the number to
+  its unit ("54yo", "54yrs" are one token): then the whole token is the span, the only choice that
+  lands on token boundaries.
+- Social-media @handles ("@jdoe_88") are NOT tagged: they are pseudonymous account names, not
+  personal names, and tagging them would teach the model to tag every @mention in chat text.
 - Identifiers are the value only; keys such as "MRN:", "Rx #", "card ending in" stay outside.
 """
 
@@ -212,21 +216,26 @@ def template_labels(template: str) -> frozenset[str]:
 # --- people ------------------------------------------------------------------------------------
 
 
+_NAME_FORMS: tuple[tuple[Callable[[Person], str], int], ...] = (
+    (lambda p: p.full, 44),
+    (lambda p: f"{p.first} {p.middle}. {p.last}", 10),
+    (lambda p: f"{p.last.upper()}, {p.first}", 8),
+    (lambda p: f"{p.last}, {p.first}", 6),
+    (lambda p: f"{p.first[0]}. {p.last}", 6),
+    (lambda p: f"{p.first} {p.last.upper()}", 5),
+    (lambda p: f"{p.first[0]} {p.last}", 3),  # initial without its full stop
+    (lambda p: f"{p.last}, {p.first[0]}.", 3),  # reference-list style
+    (lambda p: f"{p.last.upper()} {p.first[0]}", 2),
+    (lambda p: p.full.upper(), 3),
+    (lambda p: p.full.lower(), 2),
+    (lambda p: f"{p.first} {p.middle} {p.last}", 2),
+)
+
+
 def _name_variant(ctx: Context, p: Person) -> list[Piece]:
-    r = ctx.rng.random()
-    if r < 0.55:
-        text = p.full
-    elif r < 0.68:
-        text = f"{p.first} {p.middle}. {p.last}"
-    elif r < 0.78:
-        text = f"{p.last.upper()}, {p.first}"
-    elif r < 0.86:
-        text = f"{p.last}, {p.first}"
-    elif r < 0.93:
-        text = f"{p.first[0]}. {p.last}"
-    else:
-        text = f"{p.first} {p.last.upper()}"
-    return [(text, "PERSON")]
+    """A full name in one of many written forms: initials, surname first, upper or lower case."""
+    form = ctx.rng.choices([f for f, _ in _NAME_FORMS], weights=[w for _, w in _NAME_FORMS])[0]
+    return [(form(p), "PERSON")]
 
 
 @slot("pt", "PERSON")
@@ -246,12 +255,16 @@ def _pt_ref(ctx: Context) -> list[Piece]:
         return [(ctx.rng.choice(("the patient", "the patient", "the pt")), None)]
     p = ctx.patient
     r = ctx.rng.random()
-    if r < 0.5:
+    if r < 0.45:
         return [(_title(ctx, p.gender) + " ", None), (p.last, "PERSON")]
-    if r < 0.7:
+    if r < 0.63:
         return [(p.first, "PERSON")]
-    if r < 0.9:
+    if r < 0.70:
+        return [(p.last, "PERSON")]  # surname alone, no title
+    if r < 0.86:
         return [(p.full, "PERSON")]
+    if r < 0.93:
+        return [(ctx.rng.choice(("Pt", "pt", "the pt")), None)]
     return [("the patient", None)]
 
 
@@ -313,6 +326,32 @@ slot("nurse", "PERSON")(lambda ctx: [(ctx.person("nurse").first, "PERSON")])
 slot("nurse_full", "PERSON")(lambda ctx: [(ctx.person("nurse").full, "PERSON")])
 
 
+@slot("other", "PERSON")
+def _other(ctx: Context) -> list[Piece]:
+    """Someone new on every call (rows of a census table, people tagged in a post)."""
+    n = int(ctx.cached("n_others", lambda: 0)) + 1  # type: ignore[arg-type]
+    ctx.remember("n_others", n)
+    return _name_variant(ctx, ctx.person(f"other{n}"))
+
+
+@slot("other_first", "PERSON")
+def _other_first(ctx: Context) -> list[Piece]:
+    n = int(ctx.cached("n_others", lambda: 0)) + 1  # type: ignore[arg-type]
+    ctx.remember("n_others", n)
+    return [(ctx.person(f"other{n}").first, "PERSON")]
+
+
+@slot("handle")
+def _handle(ctx: Context) -> list[Piece]:
+    """An @handle: never tagged (see the labelling rules above), even when it spells a name."""
+    rng = ctx.rng
+    word = re.sub(r"[^a-z0-9_]", "", ctx.fake.user_name().lower()) or "user"
+    return [("@" + rng.choice((word, f"{word}{rng.randint(1, 99)}", f"the_real_{word}", f"{word}_md",
+                                rng.choice(("nightnurse", "t1d_warrior", "spoonie_life", "docmike", "rn_tales",
+                                            "healthnews", "pharma_watch", "runner_girl"))
+                                )), None)]
+
+
 @slot("me", "PERSON", optional=True)
 def _me(ctx: Context) -> list[Piece]:
     """The patient's speaker label in chats and transcripts."""
@@ -351,9 +390,23 @@ slot("age", "AGE")(lambda ctx: [(str(ctx.age), "AGE")])
 
 @slot("age_phrase", "AGE")
 def _age_phrase(ctx: Context) -> list[Piece]:
-    suffix = ctx.rng.choices(("-year-old", " year old", " y/o", " yo", "-yr-old", " YO"),
-                             weights=(8, 2, 3, 1, 1, 1))[0]
+    suffix = ctx.rng.choices(("-year-old", " year old", " y/o", " yo", "-yr-old", " YO", " y.o.", "-yo",
+                              " yr old", "yo", "yrs"), weights=(8, 2, 3, 1, 1, 1, 1, 1, 1, 1, 1))[0]
+    if suffix in ("yo", "yrs"):  # glued: one token, so the whole token is the AGE span
+        return [(f"{ctx.age}{suffix}", "AGE")]
     return [(str(ctx.age), "AGE"), (suffix, None)]
+
+
+@slot("age_sex", "AGE")
+def _age_sex(ctx: Context) -> list[Piece]:
+    """Clinical shorthand for age and sex: ``54M``, ``54 F``, ``54 y/o M``, ``(54)``."""
+    sex = {"m": "M", "f": "F", "x": "X"}[ctx.patient.gender]
+    a = str(ctx.age)
+    return ctx.rng.choice((
+        [(a, "AGE"), (sex, None)], [(a, "AGE"), (" " + sex, None)], [(a, "AGE"), (" y/o " + sex, None)],
+        [(a, "AGE"), (" yo " + sex, None)],
+        [(sex + " ", None), (a, "AGE")], [("(", None), (a, "AGE"), (")", None)],
+    ))
 
 
 @slot("a_age_phrase", "AGE")
@@ -370,6 +423,7 @@ def _aged(ctx: Context) -> list[Piece]:
     return ctx.rng.choice((
         [("aged ", None), (a, "AGE")], [("age ", None), (a, "AGE")],
         [(a, "AGE"), (" years old", None)], [(a, "AGE"), (" years of age", None)],
+        [(a, "AGE"), (" yrs", None)], [("now ", None), (a, "AGE")], [(a, "AGE"), (" y.o.", None)],
     ))
 
 
@@ -527,16 +581,22 @@ def _phone(ctx: Context) -> str:
     if loc in ("en_US", "en_CA"):
         a, b, c = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
         base = rng.choice((f"({a}) {b}-{c:04d}", f"{a}-{b}-{c:04d}", f"{a}.{b}.{c:04d}",
-                           f"+1 {a} {b} {c:04d}", f"+1-{a}-{b}-{c:04d}", f"1-{a}-{b}-{c:04d}"))
+                           f"+1 {a} {b} {c:04d}", f"+1-{a}-{b}-{c:04d}", f"1-{a}-{b}-{c:04d}",
+                           f"+1 ({a}) {b}-{c:04d}", f"{a} {b} {c:04d}", f"{a}{b}{c:04d}", f"+1.{a}.{b}.{c:04d}"))
     elif loc == "en_GB":
         base = rng.choice((f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
                            f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
                            f"020 {rng.randint(7000, 8999)} {rng.randint(1000, 9999)}",
-                           f"+44 (0)161 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"))
+                           f"+44 (0)161 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                           f"+44 20 {rng.randint(7000, 8999)} {rng.randint(1000, 9999)}",
+                           f"0113 {rng.randint(200, 499)} {rng.randint(1000, 9999)}",
+                           f"07{rng.randint(100, 999)}{rng.randint(100000, 999999)}"))
     else:
         base = rng.choice((f"04{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
                            f"+61 4{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
-                           f"(0{rng.randint(2, 8)}) {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"))
+                           f"(0{rng.randint(2, 8)}) {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                           f"+61 {rng.randint(2, 8)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                           f"04{rng.randint(10, 99)}{rng.randint(100, 999)}{rng.randint(100, 999)}"))
     if rng.random() < 0.3:
         base += rng.choice((" ext. ", " ext ", " x", " Ext. ")) + str(rng.randint(10, 9999))
     return base
@@ -735,4 +795,111 @@ slot("pct")(plain(lambda ctx: str(ctx.rng.randint(5, 100))))
 slot("qty")(plain(lambda ctx: f"{ctx.rng.choice((14, 28, 30, 60, 90, 100))} {ctx.rng.choice(('tablets', 'capsules', 'tabs'))}"))
 slot("ndc")(plain(lambda ctx: f"{ids.digits(ctx.rng, 5)}-{ids.digits(ctx.rng, 4)}-{ids.digits(ctx.rng, 2)}"))
 slot("lot")(plain(lambda ctx: ids.letters(ctx.rng, 2) + ids.digits(ctx.rng, 4)))
+for _name, _pool in {
+    "labcode": vocab.LAB_CODES, "product": vocab.PRODUCT_CODES, "version": vocab.VERSIONS,
+    "sx": vocab.SHORTHAND_SYMPTOMS, "hx": vocab.SHORTHAND_CONDITIONS,
+    "sp": vocab.SHORTHAND_PROCS, "hashtag": vocab.HASHTAGS, "emoji": vocab.EMOJI,
+}.items():
+    slot(_name)(plain(lambda ctx, _p=_pool: ctx.rng.choice(_p)))
+slot("yearctx")(plain(lambda ctx: ctx.rng.choice(vocab.YEAR_CONTEXTS).format(y=ctx.rng.randint(1998, 2024))))
 slot("amount")(plain(lambda ctx: f"{'£' if ctx.locale == 'en_GB' else '$'}{ctx.rng.randint(5, 900)}.{ctx.rng.randint(0, 99):02d}"))
+
+# --- tables and lists --------------------------------------------------------------------------
+
+Cell = list[Piece]
+
+
+def _col(ctx: Context) -> str:
+    """The document's column separator (pipes, tabs, runs of spaces), the same in every row."""
+    return str(ctx.cached("col", lambda: ctx.rng.choice((" | ", "\t", "  ", " |\t", "; ", "\t\t"))))
+
+
+def _table(ctx: Context, header: tuple[str, ...], row: Callable[[], list[Cell]]) -> list[Piece]:
+    """A header and 2-4 rows; cells never straddle a separator, so spans stay inside one cell."""
+    col, rng = _col(ctx), ctx.rng
+    edge = col.strip() == "|" and rng.random() < 0.4  # "| a | b |" with outer pipes
+    head = [h.upper() for h in header] if rng.random() < 0.4 else list(header)
+    lines: list[list[Piece]] = [[(col.join(head), None)]]
+    for _ in range(rng.randint(2, 4)):
+        line: list[Piece] = []
+        for i, cell in enumerate(row()):
+            if i:
+                line.append((col, None))
+            line.extend(cell)
+        lines.append(line)
+    out: list[Piece] = []
+    for i, line in enumerate(lines):
+        if i:
+            out.append(("\n", None))
+        out.extend([("| ", None), *line, (" |", None)] if edge else line)
+    return out
+
+
+def _fresh_age(ctx: Context) -> Cell:
+    return [(str(ctx.rng.randint(18, 99)), "AGE")]
+
+
+@slot("census_table", "PERSON", "AGE")
+def _census_table(ctx: Context) -> list[Piece]:
+    """A ward census: bed (not PII), patient, age, problem, attending clinician."""
+    def row() -> list[Cell]:
+        return [[(vocab.fill_numbers(ctx.rng, ctx.rng.choice(("{b}", "Bed {b}", "{n}{l}", "Rm {s}"))), None)],
+                _other(ctx), _fresh_age(ctx),
+                [(ctx.rng.choice(vocab.SHORTHAND_CONDITIONS + vocab.CONDITIONS), None)],
+                [("Dr ", None), (ctx.fake.last_name(), "PERSON")]]
+    return _table(ctx, ("Bed", "Patient", "Age", "Problem", "Attending"), row)
+
+
+@slot("contacts_table", "PERSON", "PHONE_NUMBER")
+def _contacts_table(ctx: Context) -> list[Piece]:
+    def row() -> list[Cell]:
+        return [_other(ctx), [(ctx.rng.choice(vocab.RELATIONS), None)], [(_phone(ctx), "PHONE_NUMBER")]]
+    return _table(ctx, ("Name", "Relationship", "Phone"), row)
+
+
+@slot("appts_table", "DATE_TIME", "ORGANIZATION")
+def _appts_table(ctx: Context) -> list[Piece]:
+    def row() -> list[Cell]:
+        return [[(dates.format_date(ctx.rng, _future(ctx), ctx.locale, with_year=True), "DATE_TIME")],
+                [(dates.format_time(ctx.rng), "DATE_TIME")], [(_clinic(ctx), "ORGANIZATION")],
+                [(ctx.rng.choice(vocab.SPECIALTIES), None)]]
+    return _table(ctx, ("Date", "Time", "Location", "Service"), row)
+
+
+@slot("labs_table")
+def _labs_table(ctx: Context) -> list[Piece]:
+    """Lab results in columns: codes, numbers and units only, no PII (a hard negative)."""
+    def row() -> list[Cell]:
+        code = ctx.rng.choice(("HbA1c", "Na", "K", "Creat", "eGFR", "WBC", "Hgb", "PLT", "CRP", "TSH", "LDL"))
+        return [[(code, None)], [(f"{ctx.rng.uniform(0.5, 150):.1f}", None)],
+                [(ctx.rng.choice(("mg/dL", "mmol/L", "%", "g/dL", "x10^9/L", "mIU/L", "mL/min")), None)],
+                [(ctx.rng.choice(("H", "L", "N", "")), None)]]
+    return _table(ctx, ("Test", "Result", "Units", "Flag"), row)
+
+
+@slot("meds_table")
+def _meds_table(ctx: Context) -> list[Piece]:
+    def row() -> list[Cell]:
+        drug = ctx.rng.choice(vocab.DRUGS)
+        return [[(drug, None)], [(vocab.dose(ctx.rng, drug), None)], [(ctx.rng.choice(vocab.FREQUENCIES), None)]]
+    return _table(ctx, ("Medication", "Dose", "Frequency"), row)
+
+
+def _bullet(ctx: Context) -> str:
+    return str(ctx.cached("bullet", lambda: ctx.rng.choice(("- ", "* ", "• ", "-", "o "))))
+
+
+@slot("problem_list", "DATE_TIME", optional=True)
+def _problem_list(ctx: Context) -> list[Piece]:
+    """A bulleted problem list in shorthand; an operation's year is DATE_TIME (it is the patient's)."""
+    rng, out = ctx.rng, []
+    items = rng.sample(vocab.SHORTHAND_CONDITIONS + vocab.EPONYMS, k=rng.randint(2, 4))
+    numbered = rng.random() < 0.25
+    for i, item in enumerate(items):
+        out.append(((f"{i + 1}. " if numbered else _bullet(ctx)) + item, None))
+        out.append(("\n", None))
+    lead = f"{len(items) + 1}. " if numbered else _bullet(ctx)
+    out.append((f"{lead}s/p {rng.choice(vocab.SHORTHAND_PROCS)}", None))
+    if not ctx.no_entities and rng.random() < 0.7:
+        out += [(" (", None), (str(ctx.today.year - rng.randint(1, 20)), "DATE_TIME"), (")", None)]
+    return out

@@ -121,6 +121,28 @@ KIN = ("mother", "father", "sister", "brother", "maternal aunt", "paternal grand
 RELATIONS = ("daughter", "son", "wife", "husband", "partner", "mother", "father", "sister",
              "brother", "caregiver", "neighbour", "friend")
 
+# Codes that look like identifiers but name a test, gene, marker or product, never a person.
+LAB_CODES = ("HbA1c", "CD4", "CD4 count", "BRCA1", "HER2", "PSA", "IL-6", "HLA-B27", "H1N1", "B12",
+             "T4", "NT-proBNP", "ApoB", "G6PD", "JAK2 V617F", "CYP2D6", "Factor V Leiden", "CA-125",
+             "D-dimer", "Marker12", "anti-CCP")
+PRODUCT_CODES = ("K2-30", "FreeStyle Libre 2", "Dexcom G7", "Omnipod 5", "model X200",
+                 "kit A7", "AccuChek Guide", "type 2R cartridge", "size 7.5 gloves", "catalog no. K2-30")
+VERSIONS = ("version 2.4.1", "v3.1", "iOS 17.2", "Android 14", "app version 5.0.3", "release 2.0",
+            "build 4417", "v1.12")
+# A year in a non-personal context ("the 2019 guideline") is not DATE_TIME: it describes no one.
+YEAR_CONTEXTS = ("the {y} guideline", "the {y} guidelines", "the {y} consensus criteria",
+                 "the {y} revised criteria", "the {y} formulary", "the {y} update of the scoring system",
+                 "the {y} flu season vaccine")
+# Clinical shorthand: abbreviations a model must read through, never tags.
+SHORTHAND_SYMPTOMS = ("CP", "SOB", "N/V", "HA", "abd pain", "LBP", "dysuria", "palps", "DOE", "cough x3d")
+SHORTHAND_CONDITIONS = ("HTN", "DM2", "T2DM", "CAD", "CHF", "COPD", "AF", "CKD3", "HLD", "OSA", "GERD",
+                        "hypoTSH", "MDD", "OA")
+SHORTHAND_PROCS = ("CABG", "PCI", "lap chole", "TKR", "THR", "appy", "TURP", "CS", "EGD")
+HASHTAGS = ("#diabetes", "#T1D", "#chronicillness", "#spoonie", "#mentalhealth", "#recovery",
+            "#chemo", "#nhs", "#healthcare", "#MSawareness", "#migraine", "#longcovid", "#caregiver",
+            "#fitness", "#grateful", "#ouch", "#nurselife")
+EMOJI = ("🙏", "😩", "💪", "😷", "❤️", "🤞", "🙄", "😅")
+
 # Organisation name parts (fictional combinations plus a few real, public insurer/pharmacy names).
 ORG_ADJ = ("Riverside", "Northside", "Lakeview", "Mercy", "Providence", "Summit", "Valley",
            "Harbor", "Pinecrest", "Evergreen", "Sunrise", "Meadowbrook", "Bayside", "Hillcrest",
