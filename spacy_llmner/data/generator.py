@@ -8,6 +8,11 @@ gets its own seed from a ``random.Random(seed)`` stream, its own ``random.Random
 Every span is checked against spaCy's English tokenizer: a document whose spans do not fall on
 token boundaries (a key glued to its value, a URL swallowing a full stop) is redrawn, so that
 ``doc.char_span(..., alignment_mode="strict")`` succeeds for every span.
+
+``templates`` picks the side of the held-out partition (see ``heldout.py``): ``"all"`` ignores
+it, ``"train"`` draws only train-side templates and kinds, ``"heldout"`` makes every document
+contain at least one held-out template. Casing (all lower, ALL CAPS) and OCR-like noise are
+applied after composition; noise touches only text outside entities, so spans stay exact.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import itertools
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from faker import Faker
 
@@ -24,6 +30,7 @@ from ..errors import Errors, LLMNERError
 from .blank import blank
 from .labels import HIPAA_LABELS
 from .slots import Context, Piece, expand, template_labels
+from .heldout import HELDOUT_TEMPLATES, TEMPLATE_SIDES, TemplateSide, template_id
 from .templates import FOCUS, KINDS, Kind
 
 Span = tuple[int, int, str]
@@ -43,6 +50,8 @@ FOCUS_LABEL_WEIGHTS: dict[str, float] = {
 P_OFF_KIND = 0.15  # chance that a focus label ignores the kind's natural labels
 MAX_CLAUSES = 7  # body plus focus clauses; with opener and closer at most ~8 sentences
 MAX_ATTEMPTS = 20
+P_NOISE = 0.08  # share of documents with OCR-like noise (doubled spaces, l/1 swaps, broken lines)
+Case = Literal["lower", "upper"] | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class GeneratedDoc:
     text: str
     spans: tuple[Span, ...]
     kind: str
+    template_ids: tuple[str, ...] = ()  # ``heldout.template_id`` of every clause used, in order
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,8 +75,14 @@ def _labels_of(template: str) -> frozenset[str]:
     return template_labels(template)
 
 
-def _pool(templates: Sequence[str], no_entities: bool) -> list[str]:
-    return [t for t in templates if not (no_entities and _labels_of(t))]
+@functools.lru_cache(maxsize=None)
+def _pool(
+    templates: tuple[str, ...], no_entities: bool, side: Literal["all", "train", "held"] = "all"
+) -> tuple[str, ...]:
+    """The templates of a pool a document may draw: entity-free ones only if it has no entities;
+    side ``"train"`` drops held-out templates, side ``"held"`` keeps only them."""
+    return tuple(t for t in templates if not (no_entities and _labels_of(t))
+                 and (side == "all" or (t in HELDOUT_TEMPLATES) == (side == "held")))
 
 
 def _focus_labels(rng: random.Random, k: int, kind: Kind) -> list[str]:
@@ -86,22 +102,52 @@ def _focus_labels(rng: random.Random, k: int, kind: Kind) -> list[str]:
     return chosen
 
 
-def _compose(kind: Kind, ctx: Context) -> list[list[Piece]]:
-    """Opener, body and focus clauses of one document, each expanded to pieces."""
-    rng = ctx.rng
-    n_body = rng.choices(range(len(kind.body_weights)), weights=kind.body_weights)[0]
-    body = rng.sample(_pool(kind.body, ctx.no_entities), k=n_body)
-    if not ctx.no_entities:
-        k = rng.choices(FOCUS_COUNTS, weights=FOCUS_WEIGHTS)[0]
-        del body[max(0, MAX_CLAUSES - k):]
-        for label in _focus_labels(rng, k, kind):
-            clause = rng.choice(FOCUS[kind.register][label])
-            body.insert(rng.randint(0, len(body)), clause)
-    opener = rng.choice(_pool(kind.openers, ctx.no_entities)) if rng.random() < kind.p_opener else None
-    closer = rng.choice(_pool(kind.closers, ctx.no_entities)) if rng.random() < kind.p_closer else None
-    if not body and opener is None and closer is None:
-        body = [rng.choice(_pool(kind.body, ctx.no_entities))]
+def _choose(kind: Kind, ctx: Context, side: TemplateSide) -> tuple[str | None, list[str], str | None] | None:
+    """Opener, body and focus clauses, and closer of one document, as templates.
 
+    On side ``"heldout"``, a document that drew no held-out template gets one: a random clause,
+    or a missing opener or closer, is swapped for a held-out template of the same pool (so a
+    focus clause still guarantees its label). ``None`` when no pool offers one (then redraw).
+    """
+    rng, free = ctx.rng, ctx.no_entities
+    draw = "train" if side == "train" else "all"
+    body_pool = _pool(kind.body, free, draw)
+    n_body = rng.choices(range(len(kind.body_weights)), weights=kind.body_weights)[0]
+    body = rng.sample(body_pool, k=min(n_body, len(body_pool)))
+    pools = [kind.body] * len(body)
+    if not free:
+        k = rng.choices(FOCUS_COUNTS, weights=FOCUS_WEIGHTS)[0]
+        del body[max(0, MAX_CLAUSES - k):], pools[max(0, MAX_CLAUSES - k):]
+        for label in _focus_labels(rng, k, kind):
+            focus = FOCUS[kind.register][label]
+            at = rng.randint(0, len(body))
+            body.insert(at, rng.choice(_pool(focus, False, draw)))
+            pools.insert(at, focus)
+    opener = rng.choice(_pool(kind.openers, free, draw)) if rng.random() < kind.p_opener else None
+    closer = rng.choice(_pool(kind.closers, free, draw)) if rng.random() < kind.p_closer else None
+    if not body and opener is None and closer is None:
+        body, pools = [rng.choice(body_pool)], [kind.body]
+    if side != "heldout" or any(t in HELDOUT_TEMPLATES for t in (opener, closer, *body)):
+        return opener, body, closer
+    options = [(i, held) for i, pool in enumerate(pools)
+               if (held := [t for t in _pool(pool, free, "held") if t not in body])]
+    options += [(where, list(_pool(pool, free, "held"))) for where, pool in (("opener", kind.openers),
+                                                                            ("closer", kind.closers))
+                if _pool(pool, free, "held")]
+    if not options:
+        return None
+    where, held = rng.choice(options)
+    if where == "opener":
+        opener = rng.choice(held)
+    elif where == "closer":
+        closer = rng.choice(held)
+    else:
+        body[int(where)] = rng.choice(held)
+    return opener, body, closer
+
+
+def _compose(kind: Kind, ctx: Context, opener: str | None, body: list[str], closer: str | None) -> list[list[Piece]]:
+    """The chosen templates expanded to pieces, with the kind's separators between them."""
     parts: list[list[Piece]] = []
     if opener is not None:
         parts.append(_capitalised(expand(opener, ctx), kind))
@@ -134,14 +180,45 @@ def _capitalised(pieces: list[Piece], kind: Kind) -> list[Piece]:
     return pieces
 
 
-def _assemble(pieces: Sequence[Piece], lowercase: bool) -> tuple[str, tuple[Span, ...]]:
-    """Join pieces into text and spans; labelled pieces are trimmed of surrounding whitespace."""
+def _noisy(pieces: Sequence[Piece], rng: random.Random) -> list[Piece]:
+    """OCR-like noise in text outside entities: doubled spaces, broken line wraps, ``l``/``1`` swaps.
+
+    Entities are never touched and every change keeps the piece's word boundaries, so the spans
+    still fall on token boundaries (the generator re-checks that anyway).
+    """
+    out: list[Piece] = []
+    for text, label in pieces:
+        if label is None and text:
+            chars = list(text)
+            for i, ch in enumerate(chars):
+                inner = 0 < i < len(chars) - 1
+                if ch == " " and inner and chars[i - 1] not in " \n" and chars[i + 1] not in " \n":
+                    r = rng.random()
+                    chars[i] = "  " if r < 0.06 else "\n" if r < 0.09 else " "
+                elif ch == "l" and inner and chars[i - 1].isalpha() and rng.random() < 0.15:
+                    chars[i] = "1"
+                elif ch == "1" and inner and chars[i - 1].isalpha() and rng.random() < 0.3:
+                    chars[i] = "l"
+            text = "".join(chars)
+        out.append((text, label))
+    return out
+
+
+def _cased(text: str, case: Case) -> str:
+    return text.lower() if case == "lower" else text.upper() if case == "upper" else text
+
+
+def _assemble(pieces: Sequence[Piece], case: Case = None) -> tuple[str, tuple[Span, ...]]:
+    """Join pieces into text and spans; labelled pieces are trimmed of surrounding whitespace.
+
+    ``case`` lower- or upper-cases every piece before positions are counted, so spans stay exact
+    even where casing changes a string's length (``"ß".upper() == "SS"``).
+    """
     chunks: list[str] = []
     spans: list[Span] = []
     pos = 0
     for text, label in pieces:
-        if lowercase:
-            text = text.lower()
+        text = _cased(text, case)
         if label is not None:
             stripped = text.strip()
             if stripped:
@@ -160,43 +237,56 @@ def aligned(text: str, spans: Sequence[Span]) -> bool:
     return all(doc.char_span(s, e, alignment_mode="strict") is not None for s, e, _ in spans)
 
 
-def _make_doc(doc_seed: int, locales: Sequence[str]) -> GeneratedDoc:
+def _make_doc(doc_seed: int, locales: Sequence[str], templates: TemplateSide = "all") -> GeneratedDoc:
     """One document from its seed; redraws (deterministically) until all spans align."""
+    kinds = [k for k in KINDS if templates != "train" or not k.heldout]
     for attempt in range(MAX_ATTEMPTS):
         rng = random.Random(doc_seed * MAX_ATTEMPTS + attempt)
         locale = rng.choice(locales)
         fake = _faker(locale)
         fake.seed_instance(rng.getrandbits(64))
         no_entities = rng.random() < P_NO_ENTITY
-        kind = rng.choices(KINDS, weights=[k.weight for k in KINDS])[0]
+        kind = rng.choices(kinds, weights=[k.weight for k in kinds])[0]
         ctx = Context(rng, fake, locale, no_entities=no_entities)
         ctx.memory.update(kind.presets)
-        pieces = [p for part in _compose(kind, ctx) for p in part]
-        lowercase = kind.register in ("casual", "dialogue") and rng.random() < 0.12
-        text, spans = _assemble(pieces, lowercase)
+        chosen = _choose(kind, ctx, templates)
+        if chosen is None:
+            continue
+        opener, body, closer = chosen
+        pieces = [p for part in _compose(kind, ctx, opener, body, closer) for p in part]
+        r = rng.random()
+        case: Case = "lower" if r < kind.p_lower else "upper" if r < kind.p_lower + kind.p_upper else None
+        if rng.random() < P_NOISE:
+            pieces = _noisy(pieces, rng)
+        text, spans = _assemble(pieces, case)
         text_stripped = text.rstrip()
         if aligned(text_stripped, spans) and all(e <= len(text_stripped) for _, e, _ in spans):
-            return GeneratedDoc(text_stripped, spans, kind.name)
+            used = tuple(template_id(t) for t in (opener, *body, closer) if t is not None)
+            return GeneratedDoc(text_stripped, spans, kind.name, used)
     raise AssertionError(f"no token-aligned document after {MAX_ATTEMPTS} attempts")  # pragma: no cover
 
 
-def iter_docs(seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES) -> Iterator[GeneratedDoc]:
-    """An endless, deterministic stream of documents for ``seed`` (locales checked up front)."""
+def iter_docs(
+    seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES, templates: TemplateSide = "all"
+) -> Iterator[GeneratedDoc]:
+    """An endless, deterministic stream of documents for ``seed`` (arguments checked up front)."""
     unknown = [loc for loc in locales if loc not in DEFAULT_LOCALES]
     if not locales or unknown:
         raise LLMNERError(Errors.E101.format(locales=unknown or "[]", supported=list(DEFAULT_LOCALES)))
-    return _stream(random.Random(seed), tuple(locales))
+    if templates not in TEMPLATE_SIDES:
+        raise ValueError(f"templates must be one of {TEMPLATE_SIDES}, not {templates!r}")
+    return _stream(random.Random(seed), tuple(locales), templates)
 
 
-def _stream(seeds: random.Random, locales: tuple[str, ...]) -> Iterator[GeneratedDoc]:
+def _stream(seeds: random.Random, locales: tuple[str, ...], templates: TemplateSide) -> Iterator[GeneratedDoc]:
     while True:
-        yield _make_doc(seeds.getrandbits(63), locales)
+        yield _make_doc(seeds.getrandbits(63), locales, templates)
 
 
 def generate(
-    n: int, seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES
+    n: int, seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES, templates: TemplateSide = "all"
 ) -> list[GeneratedDoc]:
-    """``n`` synthetic documents; the same ``(n, seed, locales)`` always gives the same list."""
+    """``n`` synthetic documents; the same ``(n, seed, locales, templates)`` always gives the same list."""
     if n < 0:
         raise LLMNERError(Errors.E102.format(n=n))
-    return list(itertools.islice(iter_docs(seed, locales), n))
+    return list(itertools.islice(iter_docs(seed, locales, templates), n))

@@ -4,6 +4,13 @@ A document is an optional opener, a random sample of body clauses, clauses that 
 document's focus labels, and an optional closer. Pools are large and sampled without replacement,
 and slots vary every value's format, so no two documents share a fixed template. Hard negatives
 (doses, codes, eponyms, vitals, labs, rooms, titles without names) live in the body clauses.
+Room, bed and bay numbers are not PII here (they identify a place in a ward, not a person), so
+they are never tagged.
+
+Registers: "formal" (notes, letters), "casual" (patient messages), "dialogue" (chats, calls),
+"form" (key-value forms, tables) and "social" (posts: short informal sentences, hashtags and
+@handles, which stay untagged). Kinds marked ``heldout`` are never drawn for train or dev when a
+corpus is built with held-out templates (see ``heldout.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ class Kind:
     presets: dict[str, object] = field(default_factory=dict)  # per-document context defaults
     weight: int = 10
     natural: frozenset[str] | None = None  # labels that fit this kind best (None: all of them)
+    p_lower: float = 0.0  # chance the whole document is lower case (chat, quick messages)
+    p_upper: float = 0.0  # chance the whole document is ALL CAPS (many clinical systems)
+    heldout: bool = False  # a test-only kind: its layout is never seen in training
 
 
 # --- focus pools: per register, per label, clauses that certainly contain that label ----------
@@ -39,6 +49,10 @@ class Kind:
 FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
     "formal": {
         "PERSON": (
+            "I spoke with {his} {rel}, {contact}, who is worried about the falls.",
+            "{pt_ref} was brought in by {his} {rel} {contact_first}.",
+            "Pt seen w/ {dr}; plan agreed.",
+            "{pt} attended with {his} {rel} and was seen by {nurse_full}.",
             "{pt_ref} was accompanied by {his} {rel}, {contact}.",
             "Case discussed with {dr}, who agrees with the plan.",
             "Collateral history was obtained from {contact} ({rel}).",
@@ -47,6 +61,10 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Seen jointly with {nurse_full}, RN.",
         ),
         "LOCATION": (
+            "{He} walked from {his} home on {street} to the bus stop and collapsed.",
+            "{pt_ref} moved to {city} last year to be closer to family.",
+            "Pt lives @ {addr}.",
+            "Found by neighbours outside {his} flat at {addr}.",
             "{He} lives at {addr} with {his} {rel}.",
             "Home address: {addr}.",
             "{pt_ref} was transferred from a nursing home in {city}.",
@@ -56,6 +74,10 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "{He} recently moved to {city} from {region}.",
         ),
         "DATE_TIME": (
+            "On {date_full} {he} attended the emergency department with {symptom}.",
+            "Pt last seen {date}, f/u {future_date}.",
+            "Seen at {time} on the ward round.",
+            "Onset of symptoms {datetime}, brought in by ambulance.",
             "Admitted on {adm_date} and discharged on {dis_date}.",
             "Last seen in clinic on {date}.",
             "Symptoms began on {date_full} at around {time}.",
@@ -66,6 +88,10 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Diagnosed with {cond} in {month_year}.",
         ),
         "AGE": (
+            "At {age2}, {his} {kin} had a stroke.",
+            "{age_sex} w/ PMH {hx}, {hx} p/w {sx}.",
+            "{pt_ref} is {aged} and lives alone.",
+            "Pt {age_phrase}, c/o {sx} x {dur}.",
             "{pt_ref} is {a_age_phrase} {man} with a history of {cond}.",
             "{His} {kin} died of {cond} at the age of {age2}.",
             "The patient is {aged}.",
@@ -73,6 +99,8 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "{He} {was} diagnosed with {epo} at {age2}.",
         ),
         "PHONE_NUMBER": (
+            "{His} {rel} can be reached on {phone} after 5pm.",
+            "Pt's cell {phone}.",
             "Contact number: {phone}.",
             "Please call the clinic on {phone} to arrange follow-up.",
             "{He} can be reached at {phone}.",
@@ -80,6 +108,7 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Out-of-hours line: {phone}.",
         ),
         "EMAIL_ADDRESS": (
+            "{He} asked that letters also go to {pt_email}.",
             "Results will be emailed to {pt_email}.",
             "Copy sent to {dr_email}.",
             "The patient prefers contact by email ({pt_email}).",
@@ -102,6 +131,8 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Identity confirmed with SSN {ssn}.",
         ),
         "MEDICAL_RECORD_NUMBER": (
+            "MRN: {mrn}.",
+            "Pt {pt}, MRN {mrn}, DOB {dob}.",
             "{pt} ({mrn_kv}) was seen in the emergency department.",
             "{mrn_kv}.",
             "Please quote MRN {mrn} on all correspondence.",
@@ -159,6 +190,8 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "Supplies shipped under {order_kv}.",
         ),
         "ORGANIZATION": (
+            "{He} has worked at {employer} for years and is off sick.",
+            "Pt was seen at {hospital} ED {reltime}.",
             "Transferred from {hospital} for further care.",
             "Referred to {clinic} for {spec}.",
             "Prescription sent to {pharmacy}.",
@@ -169,12 +202,15 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "casual": {
         "PERSON": (
+            "ok so {dr} said to stop the {drug} for now.",
+            "{contact_first} is taking me home after.",
             "My {rel} {contact_first} will pick up the prescription.",
             "This is {contact}, writing on behalf of my {rel} {pt_first}.",
             "Please let {dr} know the swelling has gone down.",
             "I spoke to {nurse} at the front desk {reltime}.",
         ),
         "LOCATION": (
+            "I'm at {street} now, the buzzer doesn't work.",
             "We just moved to {addr}, please update my file.",
             "I'm staying with my {rel} in {city} until {future_date}.",
             "Can you send the letter to:\n{addr_ml}\n",
@@ -182,6 +218,7 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "I'm in {city} this week.",
         ),
         "DATE_TIME": (
+            "My op is on {date} so I need the letter before then.",
             "Can I move my appointment to {future_date} at {time}?",
             "Is {future_date} still ok for the scan?",
             "I had the flu shot back in {month_year}.",
@@ -189,6 +226,7 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
             "I was last seen on {date}.",
         ),
         "AGE": (
+            "I'm {age} and fit, is that normal?",
             "I'm {age} and have never had {cond} before.",
             "My {rel} is {age2} and lives with us.",
             "Our son is {child_age} and has {symptom}.",
@@ -340,6 +378,67 @@ FOCUS: dict[str, dict[str, tuple[str, ...]]] = {
         "ORGANIZATION": ("Employer: {employer}", "Preferred pharmacy: {pharmacy}", "Insurer: {insurer}",
                          "Facility: {hospital}"),
     },
+    "social": {
+        "PERSON": (
+            "huge thanks to {dr} for actually listening {emoji}",
+            "{contact_first} drove me to every single appointment, love you {emoji}",
+            "shoutout to {other_first} on the night shift, absolute star {hashtag}",
+        ),
+        "LOCATION": (
+            "anyone know a good GP near {city}? {hashtag}",
+            "stuck at the clinic on {street} for 3 hours {emoji}",
+            "moving to {city} next month, need a new endo",
+        ),
+        "DATE_TIME": (
+            "surgery is on {future_date}, wish me luck {emoji}",
+            "diagnosed {month_year}, still here {hashtag}",
+            "appt at {time} and they are running late again",
+            "one year since my transplant ({date_full}) {emoji}",
+        ),
+        "AGE": (
+            "{age} and just got diagnosed with {cond} {emoji}",
+            "turned {age} today and spent it in the ER lol",
+            "my {rel} is {age2} and still walks 5k every day",
+        ),
+        "PHONE_NUMBER": (
+            "text {phone} if you want to join the support group",
+            "their number is {phone}, ask for the triage line",
+        ),
+        "EMAIL_ADDRESS": ("DM me or email {pt_email} {emoji}", "send your stories to {email}"),
+        "URL": ("fundraiser for my treatment: {url} {hashtag}", "wrote about my diagnosis here {url}"),
+        "IP_ADDRESS": ("my portal account got accessed from {ip}?? {emoji}",
+                       "portal says last login from {ip}, that was not me"),
+        "US_SSN": ("they literally printed my SSN {ssn} on the envelope {emoji}",
+                   "why does a flu shot form need my social ({ssn})"),
+        "MEDICAL_RECORD_NUMBER": ("my MRN is {mrn} and they STILL lost my file {emoji}",
+                                  "hospital number {mrn}, round 3 of chemo {hashtag}"),
+        "HEALTH_PLAN_ID": ("insurance rejected member ID {hpid} again {emoji}",
+                           "new insurance card came, ID {hpid}, name spelled wrong"),
+        "ACCOUNT_NUMBER": ("billing sent account {acct} to collections for a bill I paid {emoji}",
+                           "hospital billing account {acct} shows a balance again??"),
+        "CREDIT_CARD": ("the pharmacy charged card {cc} twice {emoji}",
+                        "card ending {cc4} declined at the pharmacy, cool cool"),
+        "IBAN_CODE": ("refund to {iban} still not here after 6 weeks {emoji}",
+                      "clinic asked for my IBAN {iban} by email, is that a scam?"),
+        "US_DRIVER_LICENSE": ("lost my wallet in the ER, {dl} if anyone finds it",
+                              "they scanned my {dl} at check in, is that normal?"),
+        "LICENSE_NUMBER": ("checked the doc's {lic} on the state board site, all legit",
+                           "lost my {lic_id} in the waiting room {emoji}"),
+        "VEHICLE_ID": ("someone dented my car in the hospital lot, {vehicle} {emoji}",
+                       "ambulance bay blocked by {vehicle} for 20 min {hashtag}"),
+        "DEVICE_ID": ("my new CGM ({device}) fell off after 2 days {emoji} {hashtag}",
+                      "is pump {device} part of the recall??"),
+        "Rx_NUMBER": ("pharmacy lost my refill, Rx {rx}, third time {emoji}",
+                      "refill {rx_kv} still not ready {hashtag}"),
+        "ORDER_NUMBER": ("test strips order {order} stuck in shipping {emoji}",
+                         "order #{order} finally arrived {hashtag}"),
+        "ORGANIZATION": (
+            "{hospital} ER wait is 6 hours right now {emoji}",
+            "shoutout to the nurses at {hospital} {hashtag}",
+            "{insurer} denied my MRI again",
+            "{pharmacy} is out of {drug} again {emoji}",
+        ),
+    },
 }
 
 # Labels that naturally occur in a kind; focus labels are mostly drawn from these.
@@ -390,6 +489,24 @@ _CLINICAL_BODY = (
     "Tested negative for {infection}.",
     "Smoker since {year}, {n} cigarettes a day.",
     "Returned from {country} {reltime}; {infection} considered unlikely.",
+    # shorthand, lists and look-alike codes (hard negatives)
+    "Pt c/o {sx} x {dur}.",
+    "Hx {hx}, {hx}.",
+    "s/p {sp} {reltime}, wound healing well.",
+    "F/u w/ {spec} in {dur}.",
+    "PMH:\n{problem_list}\n",
+    "{labcode} pending; repeat {labcode} in {dur}.",
+    "Per {yearctx}, target HbA1c below 7%.",
+    "GCS 15/15 on the Glasgow Coma Scale, checked hourly.",
+    "Mother reports {symptom} overnight.",
+    "Pharmacy confirmed the {drug} dose.",
+    "Patient tolerated the procedure well.",
+    "Uses a {product} at home; data reviewed.",
+    "Flushed with 5 mL saline; glucose 110 mg/dL.",
+    "{labcode} negative, {labcode} within normal limits.",
+    "EHR {version} downtime, note entered late.",
+    "Metformin held; Crohn's flare excluded.",
+    "Meds:\n{meds_table}\n",
 )
 
 _MESSAGE_BODY = (
@@ -411,6 +528,10 @@ _MESSAGE_BODY = (
     "My appointment is with {dr} but I can't make it.",
     "I'm {age} so I wasn't sure if I qualify.",
     "I'm at my {rel}'s place in {city} this week.",
+    "My {labcode} was high last time, should I worry?",
+    "The app ({version}) keeps logging me out.",
+    "Is the {product} covered by my plan?",
+    "I read the {yearctx} says the dose should be lower.",
 )
 
 _DIALOGUE_BODY = (
@@ -453,7 +574,7 @@ KINDS: tuple[Kind, ...] = (
             "Electronically signed by {dr_sig} on {datetime}.", "{dr_sig}",
             "Dictated but not read.", "Seen with {role}.",
         ),
-        tail_sep="\n", weight=16, natural=_CLINICAL,
+        tail_sep="\n", weight=16, natural=_CLINICAL, p_lower=0.03, p_upper=0.12,
     ),
     Kind(
         "referral_letter", "formal",
@@ -509,7 +630,7 @@ KINDS: tuple[Kind, ...] = (
             "Discharged to a care home in {city}.",
         ),
         closers=("Discharging clinician: {dr_sig}", "Copy to GP.", "Summary completed {datetime} by {dr}."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=9, natural=_CLINICAL,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=9, natural=_CLINICAL, p_upper=0.15,
     ),
     Kind(
         "portal_message", "casual",
@@ -517,6 +638,7 @@ KINDS: tuple[Kind, ...] = (
         body=_MESSAGE_BODY,
         closers=("Thanks,\n{pt_first}", "Thank you,\n{pt}", "Best,\n{pt_first}", "Thanks!", "Regards"),
         head_sep="\n", tail_sep="\n", body_weights=(0, 3, 5, 5, 3, 2, 1), p_closer=0.6, weight=12,
+        p_lower=0.12,
     ),
     Kind(
         "email", "casual",
@@ -535,7 +657,7 @@ KINDS: tuple[Kind, ...] = (
         closers=("Sent from my iPhone", "Regards,\n{pt}", "--\n{pt_full}\n{phone}", "--\n{pt_full}\n{addr_ml}", "Thanks,\n{pt_first}",
                  "Kind regards"),
         head_sep="\n", tail_sep="\n\n", body_weights=(0, 3, 5, 5, 3, 2, 1), p_opener=0.9, p_closer=0.7,
-        weight=10,
+        weight=10, p_lower=0.12,
     ),
     Kind(
         "chat", "dialogue",
@@ -544,7 +666,7 @@ KINDS: tuple[Kind, ...] = (
                  "{ts}{them}: Hi there, how can I help today?"),
         body=_DIALOGUE_BODY,
         closers=("{ts}{me}: thanks!", "{ts}{them}: You're welcome, take care.", "{ts}{me}: ok bye"),
-        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 2, 3, 4, 3, 2, 1), weight=10,
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 2, 3, 4, 3, 2, 1), weight=10, p_lower=0.12,
     ),
     Kind(
         "call_transcript", "dialogue",
@@ -560,7 +682,7 @@ KINDS: tuple[Kind, ...] = (
         closers=("{them}: Is there anything else I can help with?\n{me}: No, that's all, thanks.",
                  "{them}: Have a good day."),
         sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 2, 3, 4, 3, 2, 1),
-        presets={"use_ts": False}, weight=8,
+        presets={"use_ts": False}, weight=8, p_lower=0.12,
     ),
     Kind(
         "intake_form", "form",
@@ -575,7 +697,7 @@ KINDS: tuple[Kind, ...] = (
             "Insurance: {insurer}, {hpid_kv}", "Photo ID: {dl}", "Smoker: former, quit in {year}",
         ),
         closers=("Signature: ____________", "Signed: {pt_full}  Date: {today}", "I consent to treatment."),
-        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 1, 2, 3, 3, 2, 1), weight=9,
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 1, 2, 3, 3, 2, 1), weight=9, p_upper=0.1,
     ),
     Kind(
         "pharmacy_record", "form",
@@ -586,7 +708,7 @@ KINDS: tuple[Kind, ...] = (
             "Do not take with alcohol.", "Qty: {qty}", "Sig: {dose} {route} {freq}", "Deliver to: {addr}",
         ),
         closers=("Verified by the pharmacist.", "Keep out of reach of children."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=6, natural=_PHARMACY,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=6, natural=_PHARMACY, p_upper=0.2,
     ),
     Kind(
         "billing_note", "formal",
@@ -610,7 +732,7 @@ KINDS: tuple[Kind, ...] = (
             "Mode: DDDR 60", "Sensor glucose {lab}",
         ),
         closers=("Reviewed by {role}.", "Reviewed by {dr}."),
-        sep="\n", head_sep="\n", tail_sep="\n", weight=4, natural=_DEVICE,
+        sep="\n", head_sep="\n", tail_sep="\n", weight=4, natural=_DEVICE, p_upper=0.1,
     ),
     Kind(
         "instructions", "formal",
@@ -625,6 +747,68 @@ KINDS: tuple[Kind, ...] = (
         closers=("Call {phone} with questions.", "Questions? Ask {role}."),
         sep=" ", head_sep="\n", tail_sep="\n", body_weights=(0, 3, 3, 2, 1), weight=6,
         natural=_INSTRUCTIONS,
+    ),
+
+    Kind(
+        "social_post", "social",
+        openers=("{emoji}", "PSA:", "ok rant time.", "update:", "Day {n} on {drug} {hashtag}",
+                 "{handle} {handle}", "not me crying in the car park again {emoji}"),
+        body=(
+            "still have {symptom} {emoji}", "the {drug} is finally working {emoji}",
+            "{handle} did you ever get {cond}?", "nurses are heroes {hashtag}",
+            "anyone else get {symptom} on {drug}?", "waiting room vibes {emoji}",
+            "my {labcode} came back normal!!", "{handle} thanks for the tips",
+            "no more {drug} for me after this week", "the {yearctx} says otherwise tho",
+            "updated the app to {version} and it logged me out", "lol", "10/10 would not recommend",
+            "doc says {hx} is under control, we take those", "3 more weeks of this {emoji}",
+            "if one more person tells me to try yoga", "got my {product} today, wish me luck",
+            "{handle} {handle} you two were right about {proc}",
+        ),
+        closers=("{hashtag} {hashtag}", "{hashtag}", "{emoji}{emoji}", "thoughts? {handle}", "{hashtag} {emoji}"),
+        head_sep=" ", tail_sep=" ", body_weights=(0, 0, 2, 4, 4, 3, 1), p_closer=0.8, weight=7,
+        p_lower=0.3,
+    ),
+    Kind(
+        "forum_post", "social",
+        openers=("Re: {cond} and {drug}", "Posted by {handle}", "Title: anyone else with {epo}?",
+                 "Question for people on {drug}"),
+        body=(
+            "I was diagnosed with {epo} a while back and started {drug} {dose} {freq}.",
+            "My {labcode} keeps going up even though I follow the diet.",
+            "The specialist said {hx} is common at my stage, but I am not so sure.",
+            "{handle} mentioned {product} in another thread, has anyone tried it?",
+            "My {rel} has the same thing and {his} doctor switched {him} to {drug}.",
+            "I have read the {yearctx} and it says something different.",
+            "Side effects so far: {symptom} and some {symptom}.",
+            "Sorry if this is the wrong forum.",
+        ),
+        closers=("Edit: typo", "Thanks in advance!", "-- {handle}", "Any advice welcome."),
+        sep=" ", head_sep="\n\n", tail_sep="\n\n", body_weights=(0, 1, 3, 4, 3, 1), weight=5,
+        p_lower=0.1, heldout=True,
+    ),
+    Kind(
+        "nursing_handoff", "formal",
+        openers=("SBAR handoff", "Nursing handover {datetime}", "Shift report - {room}", "Handoff: {pt}"),
+        body=(
+            "S: {age_sex} adm w/ {sx}.", "B: hx {hx}, {hx}; s/p {sp}.", "A: VSS, {vital}, {vital}.",
+            "R: cont {drug} {dose} {freq}, f/u {labcode} in AM.", "IV access R forearm, site clean.",
+            "Fall risk high, bed alarm on.", "Family ({rel}) at bedside.", "{pt_ref} A&Ox3, ambulating w/ assist.",
+            "NPO after midnight for {proc}.", "Pain {vital}, PRN {drug} given.", "I&O: {n}00 in, {n}00 out.",
+        ),
+        closers=("Handed over to {nurse_full}, RN.", "Report given to oncoming RN.", "Questions: {role}."),
+        sep="\n", head_sep="\n", tail_sep="\n", body_weights=(0, 1, 3, 4, 3, 1), weight=6,
+        natural=_CLINICAL, p_upper=0.5, heldout=True,
+    ),
+    Kind(
+        "ward_list", "form",
+        openers=("WARD CENSUS {today}", "Team list - {hospital}", "Patient list, {room}", "Handover sheet"),
+        body=(
+            "{census_table}", "{labs_table}", "{meds_table}", "{contacts_table}", "{appts_table}",
+            "Notes: {hx}, {sx}", "Team: {role}", "Pending: {labcode}", "Beds free: {n}",
+        ),
+        closers=("Printed {datetime}", "Confidential: do not leave unattended.", "Page {n} of 12"),
+        sep="\n\n", head_sep="\n", tail_sep="\n", body_weights=(0, 4, 2), weight=6, p_upper=0.15,
+        natural=_CORE | {"DEVICE_ID", "ORDER_NUMBER"},
     ),
 )
 
