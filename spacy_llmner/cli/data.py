@@ -34,20 +34,30 @@ def generate_command(
     n_dev: int = typer.Option(200, "--n-dev", min=0, help="Development documents."),
     n_test: int = typer.Option(200, "--n-test", min=0, help="Test documents."),
     seed: int = typer.Option(0, "--seed", help="Seed; each split derives its own from it."),
+    heldout: bool = typer.Option(
+        True, "--heldout/--no-heldout",
+        help="Keep held-out templates out of train/dev and put one in every test document.",
+    ),
 ) -> None:
     """Generate a synthetic HIPAA PII corpus and print per-label document counts per split."""
     from ..data.docbin import corpus_docs, to_docbin
+    from ..data.heldout import HELDOUT_KINDS, HELDOUT_TEMPLATES, all_templates
 
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, Counter[str]] = {}
     sizes: dict[str, int] = {}
     empty: dict[str, int] = {}
-    for split, docs in corpus_docs(n_train, n_dev, n_test, seed).items():
+    for split, docs in corpus_docs(n_train, n_dev, n_test, seed, heldout=heldout).items():
         to_docbin(docs).to_disk(out_dir / f"{split}.spacy")
         counts[split] = Counter(label for d in docs for label in {s[2] for s in d.spans})
         sizes[split] = len(docs)
         empty[split] = sum(1 for d in docs if not d.spans)
     typer.echo(f"Wrote {', '.join(f'{s}.spacy' for s in counts)} to {out_dir} (seed {seed}).")
+    if heldout:
+        typer.echo(f"Held out for test: {len(HELDOUT_TEMPLATES)} of {len(all_templates())} templates, "
+                   f"kinds {', '.join(sorted(HELDOUT_KINDS))}.")
+    else:
+        typer.echo("No held-out templates: every split draws from all templates.")
     typer.echo("Documents containing each label:")
     typer.echo(_label_table(counts, sizes, empty))
 

@@ -3,6 +3,10 @@
 Corpora are spaCy's own format so that ``spacy evaluate``, ``spacy debug data`` and the training
 code read them directly. Splits come from different seeds, and dev/test skip any text already in
 an earlier split, so no document leaks from train into evaluation.
+
+With ``heldout=True`` (the default) the test split also measures generalisation: train and dev
+draw only train-side templates and kinds, and every test document contains at least one
+template (clause, opener or closer) that training never saw (see ``heldout.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from spacy.tokens import DocBin
 from ..errors import Errors, LLMNERError
 from .blank import blank
 from .generator import DEFAULT_LOCALES, GeneratedDoc, iter_docs
+from .heldout import TemplateSide
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 
@@ -67,10 +72,23 @@ def split_seed(seed: int, split: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+SPLIT_TEMPLATES: dict[str, TemplateSide] = {"train": "train", "dev": "train", "test": "heldout"}
+
+
 def corpus_docs(
-    n_train: int, n_dev: int, n_test: int, seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES
+    n_train: int,
+    n_dev: int,
+    n_test: int,
+    seed: int = 0,
+    locales: Sequence[str] = DEFAULT_LOCALES,
+    *,
+    heldout: bool = True,
 ) -> dict[str, list[GeneratedDoc]]:
-    """Documents per split; a text that already occurs in an earlier split is skipped."""
+    """Documents per split; a text that already occurs in an earlier split is skipped.
+
+    ``heldout`` keeps held-out templates out of train and dev and puts one in every test
+    document; ``False`` draws every split from all templates (e.g. for a final model).
+    """
     sizes = dict(zip(SPLITS, (n_train, n_dev, n_test)))
     for n in sizes.values():
         if n < 0:
@@ -79,7 +97,7 @@ def corpus_docs(
     out: dict[str, list[GeneratedDoc]] = {}
     for split, n in sizes.items():
         docs: list[GeneratedDoc] = []
-        stream = iter_docs(split_seed(seed, split), locales)
+        stream = iter_docs(split_seed(seed, split), locales, SPLIT_TEMPLATES[split] if heldout else "all")
         while len(docs) < n:
             doc = next(stream)
             if doc.text not in seen:
@@ -96,12 +114,14 @@ def write_corpus(
     n_test: int,
     seed: int = 0,
     locales: Sequence[str] = DEFAULT_LOCALES,
+    *,
+    heldout: bool = True,
 ) -> dict[str, Path]:
     """Write ``train.spacy``, ``dev.spacy`` and ``test.spacy`` to ``out_dir``; returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    for split, docs in corpus_docs(n_train, n_dev, n_test, seed, locales).items():
+    for split, docs in corpus_docs(n_train, n_dev, n_test, seed, locales, heldout=heldout).items():
         path = out / f"{split}.spacy"
         to_docbin(docs).to_disk(path)
         paths[split] = path
