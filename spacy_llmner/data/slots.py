@@ -399,11 +399,14 @@ def _age_phrase(ctx: Context) -> list[Piece]:
 
 @slot("age_sex", "AGE")
 def _age_sex(ctx: Context) -> list[Piece]:
-    """Clinical shorthand for age and sex: ``54M``, ``54 F``, ``54 y/o M``, ``(54)``."""
+    """Clinical shorthand for age and sex: ``54M``, ``54 F``, ``54 y/o M``, ``(54)``.
+
+    Only ``M`` is glued to the number: the tokenizer splits ``54M`` but keeps ``54F`` whole.
+    """
     sex = {"m": "M", "f": "F", "x": "X"}[ctx.patient.gender]
     a = str(ctx.age)
     return ctx.rng.choice((
-        [(a, "AGE"), (sex, None)], [(a, "AGE"), (" " + sex, None)], [(a, "AGE"), (" y/o " + sex, None)],
+        [(a, "AGE"), (sex if sex == "M" else " " + sex, None)], [(a, "AGE"), (" " + sex, None)], [(a, "AGE"), (" y/o " + sex, None)],
         [(a, "AGE"), (" yo " + sex, None)],
         [(sex + " ", None), (a, "AGE")], [("(", None), (a, "AGE"), (")", None)],
     ))
