@@ -28,6 +28,10 @@ from spacy_llmner.data import (
 from spacy_llmner.data import identifiers as ids
 from spacy_llmner.data import vocab
 from spacy_llmner.data.blank import blank
+from spacy_llmner.data.generator import _assemble, _noisy, _pool
+from spacy_llmner.data.heldout import HELDOUT_IDS, HELDOUT_KINDS, HELDOUT_TEMPLATES, all_templates
+from spacy_llmner.data.slots import TEMPLATE_SLOT, template_labels
+from spacy_llmner.data.templates import FOCUS, KINDS
 from spacy_llmner.errors import LLMNERError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,6 +143,178 @@ def test_hard_negatives_present_and_untagged(docs: list[GeneratedDoc]) -> None:
             assert not {t.text for t in tokens.char_span(s, e)} & UNITS
     assert sum(seen.values()) > 2000
     assert all(seen[p.pattern] > 0 for p in patterns[-4:])  # codes, rooms, vitals, doses occur
+
+
+def _values(docs: list[GeneratedDoc]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for d in docs:
+        for s, e, label in d.spans:
+            out.setdefault(label, []).append(d.text[s:e])
+    return out
+
+
+def _outside(doc: GeneratedDoc) -> str:
+    """The document's text with every entity blanked out (same length)."""
+    chars = list(doc.text)
+    for s, e, _ in doc.spans:
+        chars[s:e] = " " * (e - s)
+    return "".join(chars)
+
+
+def test_wider_formats(docs: list[GeneratedDoc]) -> None:
+    values = _values(docs)
+    dates = values["DATE_TIME"]
+    assert any(re.fullmatch(r"(?i)[a-z]+ \d{1,2}(st|nd|rd|th)|\d{1,2}(st|nd|rd|th) [a-z]+", v) for v in dates)
+    assert any(re.fullmatch(r"(?i)\d{1,2}(st|nd|rd|th) of [a-z]+", v) for v in dates)
+    assert any(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", v) for v in dates)  # database style
+    assert any(re.fullmatch(r"(?i)\d{1,2}-[a-z]{3}-\d{4}", v) for v in dates)  # 04-Mar-2021
+    assert any(re.fullmatch(r"\d{1,2}/\d{1,2}/\d\d", v) for v in dates)  # 3/4/21
+    assert any(re.fullmatch(r"(?i)\d{1,2}(:\d\d)? ?[ap]\.?m\.?", v) for v in dates)  # times alone
+    phones = values["PHONE_NUMBER"]
+    assert any(re.fullmatch(r"\+?1?\.?\d{3}\.\d{3}\.\d{4}", v) for v in phones)  # dots
+    assert any(re.fullmatch(r"[\d ]+", v) and " " in v for v in phones)  # spaces only
+    assert any(re.fullmatch(r"\d{10,11}", v) for v in phones)  # no separators at all
+    ages = values["AGE"]
+    assert any(re.fullmatch(r"\d+(yo|yrs)", v) for v in ages)  # glued: the token is the span
+    for pattern in (r"\b\d+ y/o\b", r"\b\d+yo\b", r"(?i)\baged \d+", r"\b\d+-year-old\b", r"\b\d+ ?M w/"):
+        assert any(re.search(pattern, d.text) for d in docs), pattern
+    names = values["PERSON"]
+    assert any(re.fullmatch(r"[A-Z]\.? [A-Z][a-z]+", v) for v in names)  # J. Smith / J Smith
+    assert any(re.fullmatch(r"[A-Z][a-z]+, [A-Z]\.", v) for v in names)  # Smith, J.
+    assert any(v.isupper() and " " in v for v in names) and any(v.islower() and " " in v for v in names)
+    # surname or first name alone, with no title before it
+    assert any(re.fullmatch(r"[A-Z][a-z]+", d.text[s:e]) and not re.search(r"(Mr|Ms|Mrs|Miss|Mx|Dr)\.? $", d.text[:s])
+               for d in docs for s, e, label in d.spans if label == "PERSON")
+    assert any("\n" in v for v in values["LOCATION"]) and any("\n" not in v and "," in v for v in values["LOCATION"])
+    texts = "\n".join(d.text for d in docs)
+    for shorthand in ("c/o", "s/p", "F/u w/", "MRN: ", "Hx ", "PMH"):
+        assert shorthand in texts, shorthand
+    assert sum(d.kind == "social_post" for d in docs) > 20 and sum(d.kind == "ward_list" for d in docs) > 20
+
+
+HANDLE_OR_HASHTAG = re.compile(r"(?<![\w.])@\w+|(?:" + "|".join(map(re.escape, vocab.HASHTAGS)) + r")(?!\w)", re.I)
+
+
+def test_tables_lists_and_handles(docs: list[GeneratedDoc]) -> None:
+    rows = 0
+    for d in docs:
+        for line in d.text.split("\n"):
+            cells = re.split(r" \| |\t+| {2,}|; ", line.strip("| "))
+            if len(cells) >= 3:
+                rows += 1
+        for m in HANDLE_OR_HASHTAG.finditer(d.text):  # handles and hashtags stay untagged
+            assert not _covered(d, m.start(), m.end()), (d.kind, m.group()[0])
+        for s, e, _ in d.spans:
+            assert "|" not in d.text[s:e] and "\t" not in d.text[s:e]  # spans never cross a column
+    assert rows > 100
+    assert any(re.search(r"(?<![\w.])@\w+", d.text) for d in docs if d.kind == "social_post")
+    assert any(re.search(r"(?m)^(- |\* |• |\d\. )", d.text) for d in docs)  # bulleted/numbered lists
+
+
+def test_new_hard_negatives_untagged(docs: list[GeneratedDoc]) -> None:
+    terms = [t for t in (*vocab.LAB_CODES, *vocab.PRODUCT_CODES, *vocab.VERSIONS) if len(t) > 3]
+    patterns = [re.compile(r"(?<![\w-])" + re.escape(t) + r"(?![\w-])") for t in terms]
+    patterns += [re.compile(r"(?i)\bthe (\d{4}) (guidelines?|consensus|revised|formulary|update|flu)"),
+                 re.compile(r"\b\d+(?:\.\d+)? ?mg/dL\b"), re.compile(r"\b5 mL\b"),
+                 re.compile(r"Glasgow Coma Scale|Apgar|Parkinson's disease|Crohn's")]
+    seen: Counter[str] = Counter()
+    for doc in docs:
+        for pattern in patterns:
+            for m in pattern.finditer(doc.text):
+                seen[pattern.pattern] += 1
+                assert not _covered(doc, m.start(), m.end()), (doc.kind, pattern.pattern)
+    assert all(seen[p.pattern] > 0 for p in patterns[-4:]), seen
+    assert sum(seen[p.pattern] > 0 for p in patterns[:-4]) >= 0.8 * len(terms)
+
+
+def test_casing_and_noise_keep_spans_aligned(docs: list[GeneratedDoc]) -> None:
+    upper = [d for d in docs if d.spans and d.text == d.text.upper() and re.search(r"[A-Z]{4}", d.text)]
+    lower = [d for d in docs if d.spans and d.text == d.text.lower() and re.search(r"[a-z]{4}", d.text)]
+    assert len(upper) > 40 and len(lower) > 40
+    assert {"clinical_note", "nursing_handoff"} & {d.kind for d in upper}
+    assert any(re.search(r"[a-z]1[a-z]", _outside(d)) for d in docs)  # l/1 swaps occur
+    tokenizer = blank("en").tokenizer
+    for d in upper + lower:  # aligned after casing (the generator never relaxes this)
+        tokens = tokenizer(d.text)
+        assert all(tokens.char_span(s, e, alignment_mode="strict") is not None for s, e, _ in d.spans)
+    # noise never touches an entity, and casing keeps spans exact even where it changes length
+    pieces = [("Seen by Dr. ", None), ("Jane Strauß", "PERSON"), (" at the clinic on ", None),
+              ("12 Hill Road, Leeds", "LOCATION"), (" - all well; follow up later.", None)]
+    for seed in range(50):
+        noisy = _noisy(pieces, random.Random(seed))
+        assert [t for t, lab in noisy if lab] == ["Jane Strauß", "12 Hill Road, Leeds"]
+        text, spans = _assemble(noisy, "upper")
+        assert [text[s:e] for s, e, _ in spans] == ["JANE STRAUSS", "12 HILL ROAD, LEEDS"]
+    all_noise = "".join(t for t, _ in _noisy(pieces * 20, random.Random(0)))
+    assert "  " in all_noise and "\n" in all_noise and re.search(r"[a-z]1[a-z]", all_noise)
+
+
+# --- held-out templates -------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    """Undo casing and noise so that template text can be found in documents."""
+    return re.sub(r"\s+", " ", text.lower().replace("1", "l")).strip()
+
+
+def _heldout_fragments() -> set[str]:
+    """Literal text (between slots) of held-out templates that no train-side template contains."""
+    def parts(template: str) -> set[str]:
+        return {_norm(p) for p in TEMPLATE_SLOT.split(template)[::2] if len(_norm(p)) >= 18}
+
+    held = {f for t in HELDOUT_TEMPLATES for f in parts(t)}
+    train = [_norm(t) for t in all_templates() - HELDOUT_TEMPLATES]
+    return {f for f in held if not any(f in t for t in train)}
+
+
+@pytest.fixture(scope="module")
+def heldout_corpus() -> dict[str, list[GeneratedDoc]]:
+    return corpus_docs(600, 100, 150, seed=11)
+
+
+def test_heldout_templates_only_in_test(heldout_corpus: dict[str, list[GeneratedDoc]]) -> None:
+    share = len(HELDOUT_TEMPLATES) / len(all_templates())
+    assert 0.15 <= share <= 0.3 and HELDOUT_KINDS
+    for split in ("train", "dev"):
+        for d in heldout_corpus[split]:
+            assert d.template_ids and not set(d.template_ids) & HELDOUT_IDS, split
+            assert d.kind not in HELDOUT_KINDS
+    test = heldout_corpus["test"]
+    assert all(set(d.template_ids) & HELDOUT_IDS for d in test)
+    assert HELDOUT_KINDS <= {d.kind for d in test}
+    # the same, read from the text itself: held-out wording never reaches train or dev
+    held = _heldout_fragments()
+    assert len(held) > 30
+    for split in ("train", "dev"):
+        texts = [_norm(d.text) for d in heldout_corpus[split]]
+        assert not [f for f in held if any(f in t for t in texts)], split
+    tests = [_norm(d.text) for d in test]
+    assert sum(any(f in t for f in held) for t in tests) > 0.4 * len(tests)
+
+
+def test_heldout_off_and_default_generate() -> None:
+    docs = corpus_docs(300, 0, 20, seed=11, heldout=False)
+    assert any(set(d.template_ids) & HELDOUT_IDS for d in docs["train"])
+    assert not all(set(d.template_ids) & HELDOUT_IDS for d in docs["test"])
+    assert generate(3, seed=1) == generate(3, seed=1, templates="all")
+    with pytest.raises(ValueError):
+        generate(1, templates="test")  # type: ignore[arg-type]
+
+
+def test_every_label_trainable() -> None:
+    for register, pools in FOCUS.items():
+        for label, pool in pools.items():
+            train = _pool(pool, False, "train")
+            assert train and all(label in template_labels(t) for t in train), (register, label)
+    for kind in KINDS:
+        if kind.heldout:
+            continue
+        for pool in (kind.openers, kind.body, kind.closers):
+            assert _pool(pool, False, "train") and _pool(pool, True, "train"), kind.name
+    train = generate(1000, seed=12, templates="train")
+    per_label = Counter(label for d in train for label in {s[2] for s in d.spans})
+    assert all(per_label[label] >= 25 for label in HIPAA_LABELS), per_label
+    assert not {d.kind for d in train} & HELDOUT_KINDS
 
 
 # --- DocBin corpora -----------------------------------------------------------------------------
@@ -283,3 +459,19 @@ def test_cli_generate_and_convert(tmp_path: Path) -> None:
     assert len(docbin_to_jsonl(tmp_path / "dev2.spacy")) == len(records)
     bad = runner.invoke(app, ["convert", str(tmp_path / "missing.jsonl"), str(tmp_path / "x.spacy")])
     assert bad.exit_code == 1 and "E108" in bad.output
+
+
+def test_cli_generate_heldout_flag(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["--n-train", "10", "--n-dev", "5", "--n-test", "5", "--seed", "3"]
+    on = runner.invoke(app, ["generate", str(tmp_path / "on"), *args])
+    off = runner.invoke(app, ["generate", str(tmp_path / "off"), *args, "--no-heldout"])
+    assert on.exit_code == 0 and off.exit_code == 0, on.output + off.output
+    assert f"{len(HELDOUT_TEMPLATES)} of {len(all_templates())} templates" in on.output
+    assert "No held-out templates" in off.output
+
+    def texts(path: Path) -> list[str]:
+        return [d.text for d in DocBin().from_disk(path).get_docs(blank("en").vocab)]
+
+    assert texts(tmp_path / "on" / "test.spacy") == [d.text for d in corpus_docs(10, 5, 5, seed=3)["test"]]
+    assert texts(tmp_path / "off" / "test.spacy") != texts(tmp_path / "on" / "test.spacy")
