@@ -406,7 +406,8 @@ def _age_sex(ctx: Context) -> list[Piece]:
     sex = {"m": "M", "f": "F", "x": "X"}[ctx.patient.gender]
     a = str(ctx.age)
     return ctx.rng.choice((
-        [(a, "AGE"), (sex if sex == "M" else " " + sex, None)], [(a, "AGE"), (" " + sex, None)], [(a, "AGE"), (" y/o " + sex, None)],
+        [(a, "AGE"), (sex if sex == "M" else " " + sex, None)],
+        [(a, "AGE"), (" " + sex, None)], [(a, "AGE"), (" y/o " + sex, None)],
         [(a, "AGE"), (" yo " + sex, None)],
         [(sex + " ", None), (a, "AGE")], [("(", None), (a, "AGE"), (")", None)],
     ))

@@ -779,7 +779,7 @@ KINDS: tuple[Kind, ...] = (
             "{handle} mentioned {product} in another thread, has anyone tried it?",
             "My {rel} has the same thing and {his} doctor switched {him} to {drug}.",
             "I have read the {yearctx} and it says something different.",
-            "Side effects so far: {symptom} and some {symptom}.",
+            "Side effects so far: {symptom}, mostly in the mornings.",
             "Sorry if this is the wrong forum.",
         ),
         closers=("Edit: typo", "Thanks in advance!", "-- {handle}", "Any advice welcome."),
