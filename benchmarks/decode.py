@@ -57,7 +57,7 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
     if args["random_model"]:
         from transformers import AutoModelForCausalLM, Qwen2Config
 
-        from spacy_llmner.training.tiny import train_tokenizer
+        from spacy_llmner.tinybase.tiny import train_tokenizer
 
         tok = train_tokenizer([d for d, _ in _texts(args)] * 4, vocab_size=4000)
         sizes = {"Qwen2.5-0.5B": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
@@ -66,6 +66,7 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
         dtype = torch.bfloat16 if args["device"] == "cuda" else torch.float32
         model = AutoModelForCausalLM.from_config(cfg).to(dtype=dtype, device=args["device"]).eval()
         messages = build_messages(resolve_labels("hipaa"))
+        args["labels"] = list(resolve_labels("hipaa"))
     else:
         nlp = spacy.load(args["pipeline"])
         comp = nlp.get_pipe("llm_ner")
@@ -73,6 +74,7 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
         if args["device"]:
             hf.device_arg = args["device"]
         model, tok, messages = hf.hf_model, hf.tokenizer, comp._task.messages
+        args["labels"] = list(comp._task.labels)
         args["copy_tokens"] = args["copy_tokens"] or hf.copy_tokens
     nlp = spacy.blank("en")
     docs = [(t, [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]) for t, _ in _texts(args)]
@@ -116,8 +118,7 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     doc_ids = [encode_segments(tok, frame, escape(t))[1] for t, _ in docs]
     eos = eos_ids(tok, frame)
     vocab = Vocab.from_tokenizer(tok, eos)
-    labels = [m for m in messages[0]["content"].split("List Of Entities\n")[1].split("\n\n")[0].split("\n")]
-    labels = [line.split(":")[0] for line in labels]
+    labels = args["labels"]
     cons = [Constraint.build(t, labels, spans, vocab.lead) for t, spans in docs]
     n_params = sum(p.numel() for p in model.parameters())
     if device == "cuda":

@@ -49,7 +49,7 @@ def corpus(n: int = 300, seed: int = 0) -> list[str]:
 
 
 def _build(arch: str, tmp: Path) -> tuple[Any, Any, Path]:
-    from spacy_llmner.training.tiny import TinyConfig, build_model, save, train_tokenizer
+    from spacy_llmner.tinybase.tiny import TinyConfig, build_model, save, train_tokenizer
 
     tok = train_tokenizer(corpus(), arch=arch, vocab_size=700)  # type: ignore[arg-type]
     model = build_model(tok, TinyConfig(arch=arch, seed=1))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.training.tiny import TinyConfig
+from spacy_llmner.tinybase.tiny import TinyConfig
 
 
 class _Tok:
@@ -39,7 +39,7 @@ def _copy_accuracy(model: Any, seed: int) -> float:
 
 @pytest.mark.parametrize("arch", ["qwen2", "llama"])
 def test_copy_init_copies_at_step_zero_random_init_does_not(arch: str) -> None:
-    from spacy_llmner.training.tiny import build_model
+    from spacy_llmner.tinybase.tiny import build_model
 
     sizes = dict(arch=arch, hidden_size=64, num_heads=1, num_kv_heads=1, num_layers=3,
                  intermediate_size=128, rope_theta=1e6)
@@ -52,7 +52,7 @@ def test_copy_init_copies_at_step_zero_random_init_does_not(arch: str) -> None:
 def test_copy_init_survives_a_save_and_reload(tmp_path: Any) -> None:
     from transformers import AutoModelForCausalLM
 
-    from spacy_llmner.training.tiny import build_model
+    from spacy_llmner.tinybase.tiny import build_model
 
     cfg = TinyConfig(hidden_size=64, num_heads=1, num_kv_heads=1, num_layers=2, rope_theta=1e6, init="copy")
     build_model(_Tok(), cfg).save_pretrained(tmp_path, safe_serialization=True)
@@ -124,7 +124,7 @@ def test_tag_aware_init_continues_the_source_across_tags() -> None:
     tokenizer-less circuit cannot (the tag is not in the source, nor is the unspaced twin)."""
     from spacy_llmner.data import generate
     from spacy_llmner.tagging import render
-    from spacy_llmner.training.tiny import build_model, tag_tokens, train_tokenizer
+    from spacy_llmner.tinybase.tiny import build_model, tag_tokens, train_tokenizer
 
     docs = generate(150, seed=3)
     texts = [d.text for d in docs] + [render(d.text, list(d.spans)) for d in docs]
@@ -143,7 +143,7 @@ def test_tag_aware_init_continues_the_source_across_tags() -> None:
 def test_tag_tokens_are_single_tokens_after_a_reload(tmp_path: Any) -> None:
     from transformers import AutoTokenizer
 
-    from spacy_llmner.training.tiny import tag_tokens, train_tokenizer
+    from spacy_llmner.tinybase.tiny import tag_tokens, train_tokenizer
 
     text = "Seen by Dr. <PERSON>John Doe</PERSON>, on\\n<DATE_TIME>3 May</DATE_TIME>."
     tok = train_tokenizer([text.replace("\\n", "\n")] * 20, "qwen2", 400, tags=tag_tokens(["PERSON", "DATE_TIME"]))

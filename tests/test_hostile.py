@@ -48,7 +48,7 @@ CLASSES: dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def nlp(tiny_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Language:
-    from spacy_llmner.training.tiny import save
+    from spacy_llmner.tinybase.tiny import save
 
     tok, model, _ = tiny_models["llama"]
     path = save(randomize(copy.deepcopy(model), 11, std=0.2), tok, tmp_path_factory.mktemp("h") / "m")

@@ -59,7 +59,7 @@ def random_base(tiny_models: dict[str, Any], tmp_path_factory: pytest.TempPathFa
     """A saved random Qwen2 base whose greedy choices include tags."""
     import copy
 
-    from spacy_llmner.training.tiny import save
+    from spacy_llmner.tinybase.tiny import save
 
     tok, model, _ = tiny_models["qwen2"]
     return save(randomize(copy.deepcopy(model), 3, std=0.2), tok, tmp_path_factory.mktemp("b") / "base")
@@ -247,7 +247,7 @@ def test_coded_errors_name_the_fix(random_base: Path, adapter_dir: Path, tmp_pat
 def test_adapter_for_another_base_is_a_coded_error(
     tiny_models: dict[str, Any], adapter_dir: Path, tmp_path: Path
 ) -> None:
-    from spacy_llmner.training.tiny import TinyConfig, build_model, save
+    from spacy_llmner.tinybase.tiny import TinyConfig, build_model, save
 
     tok, _, _ = tiny_models["qwen2"]
     other = save(build_model(tok, TinyConfig(hidden_size=32, num_heads=2, num_kv_heads=1)), tok, tmp_path / "other")

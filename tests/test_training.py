@@ -14,8 +14,8 @@ import pytest
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.prompting import HIPAA, check_prefix_consistency
 from spacy_llmner.tagging import escape, render
+from spacy_llmner.tinybase.config import BaseConfigFile
 from spacy_llmner.training.config import (
-    BaseConfigFile,
     LoraConfigFile,
     LoraSettings,
     TrainSettings,
@@ -169,6 +169,53 @@ def test_shared_prefix_step_equals_plain_step(tiny_models: dict[str, Any], arch:
     assert torch.allclose(g1, g2, atol=1e-5, rtol=1e-3)
 
 
+@pytest.mark.parametrize("shared", [True, False])
+def test_head_on_labelled_positions_equals_the_models_logits(
+    tiny_models: dict[str, Any], shared: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gathered-head path gives the loss and gradients of the model's own logits path."""
+    import torch
+
+    from spacy_llmner.training import step
+
+    tok = _loaded(tiny_models, "llama")
+    model = tiny_models["llama"][1]
+    data = build_dataset(DOCS, tok, HIPAA, max_length=4096)
+    batch = Collator(data.prefixes, tok.pad_token_id, shared_prefix=shared)(list(data.examples))
+    assert step._plain_head(model) is model.get_output_embeddings()
+    results = []
+    for gathered in (True, False):
+        if not gathered:
+            monkeypatch.setattr(step, "_plain_head", lambda m: None)
+        model.zero_grad()
+        loss, n = step.batch_loss(model, batch)
+        (loss / n).backward()
+        grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        results.append((loss.item() / n, grads))
+    model.zero_grad()
+    (l1, g1), (l2, g2) = results
+    assert abs(l1 - l2) < 1e-4
+    assert torch.allclose(g1, g2, atol=1e-5, rtol=1e-3)
+
+
+def test_top_layers_adapts_only_the_top_of_the_stack(tiny_models: dict[str, Any]) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from spacy_llmner.training.lora import wrap
+
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_models["qwen2"][2]))
+    n_layers = base.config.num_hidden_layers
+    model = wrap(base, LoraSettings(r=2, top_layers=1))
+    adapted = {
+        int(name.split(".layers.")[1].split(".")[0])
+        for name, p in model.named_parameters()
+        if p.requires_grad and ".layers." in name
+    }
+    assert adapted == {n_layers - 1}
+    kinds = {name.split(".lora_A")[0].rsplit(".", 1)[-1] for name, _ in model.named_parameters() if "lora_A" in name}
+    assert {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"} <= kinds
+
+
 # --- configs -----------------------------------------------------------------------------
 
 
@@ -182,6 +229,8 @@ def test_shared_prefix_step_equals_plain_step(tiny_models: dict[str, Any], arch:
         (TrainSettings, {"batch_size": 0}, "training.batch_size"),
         (TrainSettings, {"lr_scheduler": "wobbly"}, "training.lr_scheduler"),
         (TrainSettings, {"gradient_checkpointing": True}, "training.shared_prefix"),
+        (LoraSettings, {"top_layers": -1}, "lora.top_layers"),
+        (LoraConfigFile, {"lora": LoraSettings(), "training": TrainSettings(), "template_version": "v9"}, "task.template_version"),
     ],
 )
 def test_invalid_settings_name_the_setting(cls: Any, kwargs: dict[str, Any], name: str) -> None:
@@ -205,6 +254,7 @@ def test_unknown_setting_and_missing_section(tmp_path: Path) -> None:
 def test_project_configs_load_with_overrides() -> None:
     lora = LoraConfigFile.load(ROOT / "configs" / "lora.cfg", {"training.epochs": 3, "lora.r": 4})
     assert lora.training.epochs == 3 and lora.lora.r == 4 and lora.lora.target_modules == "all-linear"
+    assert lora.template_version == "v2" and lora.lora.top_layers == 15
     assert not lora.training.gradient_checkpointing
     gpu = LoraConfigFile.load(ROOT / "configs" / "lora_gpu.cfg")
     assert gpu.training.bf16

@@ -3,6 +3,11 @@
 Version 1 follows the seed recipe: an instruction with the label list and descriptions, a
 scripted exchange in which the assistant restates the task, one worked example with a short
 explanation, then the document. The assistant's answer is the tagged document.
+
+Version 2 is the compact prompt for fine-tuned models: one system message with the rule and the
+label list, then the document. A fine-tuned model learns the task from its training data, not
+from a scripted exchange, and every prompt token is paid for at each training step and attended
+to at each decoded token (SmolLM2: 887 prompt tokens with v1, about a third of that with v2).
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from ..tagging import CharSpan, escape, render
 
 Message = dict[str, str]
 
-TEMPLATE_VERSION = "v1"
+TEMPLATE_VERSION = "v1"  # the task's default, so pipelines saved before v2 load unchanged
+TEMPLATE_VERSIONS = ("v1", "v2")
+
+_SYSTEM_V2 = (
+    "Copy the user's text exactly, and wrap each piece of personal data in an XML tag named by "
+    "its type, e.g. <{first}>...</{first}>. Change nothing else.\n\nTypes:\n{label_list}"
+)
 
 _INSTRUCTION_V1 = (
     "You are given a user utterance that may contain Personal Identifiable Information (PII). "
@@ -84,13 +95,25 @@ def _explanation(example: PromptExample, labels: Mapping[str, str]) -> str:
     )
 
 
+def check_template_version(version: str) -> str:
+    if version not in TEMPLATE_VERSIONS:
+        from ..errors import Errors, LLMNERError
+
+        raise LLMNERError(Errors.E011.format(
+            name="template_version", value=version, hint=f"Use one of {list(TEMPLATE_VERSIONS)}."))
+    return version
+
+
 def build_messages(
-    labels: Mapping[str, str], example: PromptExample | None = None
+    labels: Mapping[str, str], example: PromptExample | None = None, version: str = TEMPLATE_VERSION
 ) -> list[Message]:
     """The fixed conversation before the document: identical for every document."""
-    example = example or default_example(labels)
+    check_template_version(version)
     first = next(iter(labels))
     label_list = "\n".join(f"{label}: {description}" for label, description in labels.items())
+    if version == "v2":
+        return [{"role": "system", "content": _SYSTEM_V2.format(first=first, label_list=label_list)}]
+    example = example or default_example(labels)
     hint = (
         f"a {labels[first][0].lower() + labels[first][1:]} should be enclosed within "
         f"<{first}></{first}> tags."

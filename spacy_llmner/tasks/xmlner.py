@@ -28,6 +28,7 @@ from ..prompting import (
     PromptExample,
     XMLPrompt,
     build_messages,
+    check_template_version,
     flatten,
     resolve_labels,
 )
@@ -50,7 +51,9 @@ class XMLNERTask:
         example: Mapping[str, Any] | None = None,
         alignment_mode: str = "contract",
         bytes_per_token: float = 1.0,
+        template_version: str = TEMPLATE_VERSION,
     ) -> None:
+        self._template_version = check_template_version(template_version)
         if alignment_mode not in ALIGNMENT_MODES:
             raise LLMNERError(
                 Errors.E011.format(name="alignment_mode", value=alignment_mode, hint=f"Use one of {ALIGNMENT_MODES}.")
@@ -90,7 +93,7 @@ class XMLNERTask:
 
     @property
     def template_version(self) -> str:
-        return TEMPLATE_VERSION
+        return self._template_version
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -98,7 +101,7 @@ class XMLNERTask:
         if not self._labels:
             raise LLMNERError(Errors.E003)
         if self._messages is None:
-            self._messages = build_messages(self._labels, self._example)
+            self._messages = build_messages(self._labels, self._example, self._template_version)
         return self._messages
 
     # --- prompts and responses (spacy-llm's ShardingLLMTask) ------------------------------
@@ -181,7 +184,7 @@ class XMLNERTask:
     def _cfg(self) -> dict[str, Any]:
         return {
             "labels": self._labels,
-            "template_version": TEMPLATE_VERSION,
+            "template_version": self._template_version,
             "example": None
             if self._example is None
             else {"text": self._example.text, "spans": [list(s) for s in self._example.spans]},
@@ -190,15 +193,8 @@ class XMLNERTask:
         }
 
     def _set_cfg(self, cfg: Mapping[str, Any]) -> None:
-        if cfg.get("template_version", TEMPLATE_VERSION) != TEMPLATE_VERSION:
-            raise LLMNERError(
-                Errors.E011.format(
-                    name="template_version",
-                    value=cfg.get("template_version"),
-                    hint=f"This task (XMLNER.v1) uses prompt template {TEMPLATE_VERSION}; "
-                    "load the pipeline with the spacy_llmner version that saved it.",
-                )
-            )
+        # Pipelines saved before template versions were configurable carry v1.
+        self._template_version = check_template_version(cfg.get("template_version", TEMPLATE_VERSION))
         self._labels = dict(cfg.get("labels") or {})
         ex = cfg.get("example")
         self._example = PromptExample(ex["text"], tuple(tuple(s) for s in ex["spans"])) if ex else None  # type: ignore[misc]
@@ -229,12 +225,17 @@ def make_xmlner_task(
     example: dict[str, Any] | None = None,
     alignment_mode: str = "contract",
     bytes_per_token: float = 1.0,
+    template_version: str = TEMPLATE_VERSION,
 ) -> XMLNERTask:
-    """Registered as ``spacy_llmner.XMLNER.v1``. ``labels``: a preset name, list or dict."""
+    """Registered as ``spacy_llmner.XMLNER.v1``. ``labels``: a preset name, list or dict.
+
+    ``template_version``: the prompt the adapter was trained with ("v1" seed recipe, "v2" compact).
+    """
     return XMLNERTask(
         labels,
         label_definitions=label_definitions,
         example=example,
         alignment_mode=alignment_mode,
         bytes_per_token=bytes_per_token,
+        template_version=template_version,
     )

@@ -26,10 +26,10 @@ from typing import Any
 
 from ..prompting import TEMPLATE_VERSION, build_messages, resolve_labels
 from ..tagging import render
+from ..training.sft import SFTDataset, Span3, build_dataset, encode_plain, read_docbin
+from ..training.trainer import run
 from . import tiny
 from .config import BaseConfigFile
-from .sft import SFTDataset, Span3, build_dataset, encode_plain, read_docbin
-from .trainer import run
 
 logger = logging.getLogger("spacy_llmner")
 
@@ -52,8 +52,10 @@ def generate_documents(
 ) -> list[tuple[str, list[Span3]]]:
     """``n`` generated documents, none with a text in ``exclude`` or repeated."""
     from ..data import iter_docs
+    from ..data.generator import DEFAULT_LOCALES
 
-    stream = iter_docs(seed, tuple(locales)) if locales else iter_docs(seed)
+    # train-side templates only: the held-out ones are the test split's (data/heldout.py)
+    stream = iter_docs(seed, tuple(locales) if locales else DEFAULT_LOCALES, templates="train")
     out: list[tuple[str, list[Span3]]] = []
     seen = set(exclude)
     for doc in stream:

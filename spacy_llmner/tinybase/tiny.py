@@ -51,7 +51,7 @@ class TinyConfig:
     seed: int = 0
     # RoPE base; a large one keeps the copy-ready induction head position-independent.
     rope_theta: float = 10000.0
-    # "random" (the usual init) or "copy" (spacy_llmner.training.copy_init: starts out copying).
+    # "random" (the usual init) or "copy" (spacy_llmner.tinybase.copy_init: starts out copying).
     init: Literal["random", "copy"] = "random"
 
     def __post_init__(self) -> None:

@@ -24,14 +24,14 @@ def _labels_arg(labels: dict[str, str]) -> Any:
 
 
 def pipeline_config(
-    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical"
+    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1"
 ) -> dict[str, Any]:
     """The ``llm_ner`` component config.
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
     in training (``decoding/canonical.py``): same text, fewer forward passes."""
     return {
-        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels},
+        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels, "template_version": template_version},
         "model": {
             "@llm_models": "spacy_llmner.HF.v1",
             "name": base,
@@ -64,7 +64,9 @@ def assemble(
     nlp.add_pipe(
         "llm_ner",
         config=pipeline_config(
-            str(base), str(adapter) if adapter else None, _labels_arg(label_set), copy_tokens
+            str(base), str(adapter) if adapter else None, _labels_arg(label_set), copy_tokens,
+            # the prompt the adapter was trained with
+            meta.get("template_version", "v1"),
         ),
     )
     try:

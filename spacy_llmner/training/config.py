@@ -40,8 +40,13 @@ class LoraSettings:
     dropout: float = 0.05
     target_modules: Union[str, list[str]] = "all-linear"
     bias: str = "none"
+    # 0: every decoder layer. N: only the top N layers get adapters, so the layers below run
+    # without gradients (backward stops at the lowest adapted layer: less time and memory).
+    top_layers: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.top_layers, int) or isinstance(self.top_layers, bool) or self.top_layers < 0:
+            raise _bad("lora.top_layers", self.top_layers, "Use 0 (every layer) or the number of top layers to adapt.")
         if not isinstance(self.r, int) or isinstance(self.r, bool) or self.r < 1:
             raise _bad("lora.r", self.r, "The LoRA rank must be an integer >= 1 (8-64 is usual).")
         _positive("lora", alpha=self.alpha)
@@ -111,47 +116,6 @@ class TrainSettings:
             raise _bad("training.max_steps", self.max_steps, "Use -1 (run all epochs) or >= 1.")
 
 
-@dataclass
-class TokenizerSettings:
-    """The offline base's byte-level BPE tokenizer."""
-
-    vocab_size: int = 2048
-    # One added token per tag (``tiny.tag_tokens``): a tag is one decision, not 3-4 pieces.
-    tag_tokens: bool = True
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.vocab_size, int) or self.vocab_size < 300:
-            raise _bad(
-                "tokenizer.vocab_size",
-                self.vocab_size,
-                "A byte-level BPE needs at least 256 byte tokens plus merges: use >= 300.",
-            )
-
-
-@dataclass
-class PretrainData:
-    """What the offline base is pre-trained on (generated, disjoint from train/dev/test)."""
-
-    n_docs: int = 4000
-    seed: int = 1000
-    # Fraction of the documents also seen as plain text (language modelling on every token).
-    plain_fraction: float = 0.1
-    # Faker locales; empty: the generator's defaults (as `generate` uses for the corpus).
-    locales: list[str] = field(default_factory=list)
-    n_dev: int = 100
-
-    def __post_init__(self) -> None:
-        for key in ("n_docs", "n_dev"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise _bad(f"data.{key}", value, "It must be an integer >= 1.")
-        if not 0.0 <= self.plain_fraction <= 1.0:
-            raise _bad("data.plain_fraction", self.plain_fraction, "It must be in [0, 1].")
-        if isinstance(self.locales, str) or not all(isinstance(x, str) for x in self.locales):
-            raise _bad("data.locales", self.locales, "Give a list of Faker locales, e.g. [\"en_US\"].")
-        self.locales = list(self.locales)
-
-
 def from_section(cls: type[T], values: Mapping[str, Any] | None, section: str) -> T:
     """Build a settings dataclass from a config section, rejecting unknown keys by name."""
     values = dict(values or {})
@@ -187,37 +151,25 @@ class LoraConfigFile:
     lora: LoraSettings
     training: TrainSettings
     labels: str = "hipaa"
+    # The prompt template ("v1" seed recipe, "v2" compact); recorded with the adapter.
+    template_version: str = "v1"
+
+    def __post_init__(self) -> None:
+        from ..prompting import TEMPLATE_VERSIONS
+
+        if self.template_version not in TEMPLATE_VERSIONS:
+            raise _bad("task.template_version", self.template_version, f"Use one of {list(TEMPLATE_VERSIONS)}.")
 
     @classmethod
     def load(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> LoraConfigFile:
         cfg = load_config(path, overrides, required=("lora", "training"))
-        labels = cfg.get("task", {}).get("labels", "hipaa")
+        task = cfg.get("task", {})
+        unknown = sorted(set(task) - {"labels", "template_version"})
+        if unknown:
+            raise LLMNERError(Errors.E302.format(names=unknown, section="task", known=["labels", "template_version"]))
         return cls(
             lora=from_section(LoraSettings, cfg["lora"], "lora"),
             training=from_section(TrainSettings, cfg["training"], "training"),
-            labels=labels,
-        )
-
-
-@dataclass
-class BaseConfigFile:
-    """Everything ``pretrain-base`` reads: ``[model]``, ``[tokenizer]``, ``[data]``, ``[training]``."""
-
-    model: Any  # tiny.TinyConfig
-    tokenizer: TokenizerSettings
-    data: PretrainData
-    training: TrainSettings
-    labels: str = "hipaa"
-
-    @classmethod
-    def load(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> BaseConfigFile:
-        from .tiny import TinyConfig
-
-        cfg = load_config(path, overrides, required=("model", "training"))
-        return cls(
-            model=from_section(TinyConfig, cfg["model"], "model"),
-            tokenizer=from_section(TokenizerSettings, cfg.get("tokenizer"), "tokenizer"),
-            data=from_section(PretrainData, cfg.get("data"), "data"),
-            training=from_section(TrainSettings, cfg["training"], "training"),
-            labels=cfg.get("task", {}).get("labels", "hipaa"),
+            labels=task.get("labels", "hipaa"),
+            template_version=task.get("template_version", "v1"),
         )

@@ -23,16 +23,37 @@ logger = logging.getLogger("spacy_llmner")
 META_FILE = "spacy_llmner.json"
 
 
-def peft_config(settings: LoraSettings) -> Any:
-    """``LoraConfig`` for causal-LM fine-tuning."""
+def _linear_names(model: Any) -> list[str]:
+    """Leaf names of the decoder's linear layers (what peft's "all-linear" means), head excluded."""
+    import torch
+
+    head = model.get_output_embeddings()
+    return sorted({
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and module is not head
+    })
+
+
+def peft_config(settings: LoraSettings, model: Any = None) -> Any:
+    """``LoraConfig`` for causal-LM fine-tuning (``model``: the base, for ``top_layers``)."""
     from peft import LoraConfig, TaskType
 
+    layers = None
+    targets = settings.target_modules
+    if settings.top_layers and model is not None:
+        config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+        n_layers = int(config.num_hidden_layers)
+        layers = list(range(max(0, n_layers - settings.top_layers), n_layers))
+        # peft takes layers_to_transform only with a list of module names.
+        targets = _linear_names(model) if targets == "all-linear" else targets
     return LoraConfig(
         r=settings.r,
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
-        target_modules=settings.target_modules,
+        target_modules=targets,
         bias=settings.bias,
+        layers_to_transform=layers,
         task_type=TaskType.CAUSAL_LM,
     )
 
@@ -55,7 +76,7 @@ def wrap(model: Any, settings: LoraSettings) -> Any:
     """The base frozen, LoRA matrices trainable."""
     from peft import get_peft_model
 
-    return get_peft_model(model, peft_config(settings))
+    return get_peft_model(model, peft_config(settings, model))
 
 
 def train_adapter(
@@ -70,9 +91,12 @@ def train_adapter(
     settings = config.training
     labels = resolve_labels(config.labels)
     tokenizer, model = load_base(base, bf16=settings.bf16)
-    train = build_dataset(read_docbin(train_path), tokenizer, labels, settings.max_length, "train")
+    version = config.template_version
+    train = build_dataset(
+        read_docbin(train_path), tokenizer, labels, settings.max_length, "train", template_version=version
+    )
     dev = (
-        build_dataset(read_docbin(dev_path), tokenizer, labels, settings.max_length, "dev")
+        build_dataset(read_docbin(dev_path), tokenizer, labels, settings.max_length, "dev", template_version=version)
         if dev_path
         else None
     )
@@ -85,15 +109,22 @@ def train_adapter(
     summary.update(
         trainable_params=int(trainable),
         total_params=int(total),
+        top_layers=config.lora.top_layers,
+        template_version=version,
         train_stats=train.stats,
         dev_stats=dev.stats if dev is not None else None,
     )
-    save_adapter(model, output_dir, base=str(base), labels=labels, summary=summary)
+    save_adapter(model, output_dir, base=str(base), labels=labels, summary=summary, template_version=version)
     return summary
 
 
 def save_adapter(
-    model: Any, output_dir: str | Path, base: str, labels: dict[str, str], summary: dict[str, Any]
+    model: Any,
+    output_dir: str | Path,
+    base: str,
+    labels: dict[str, str],
+    summary: dict[str, Any],
+    template_version: str = TEMPLATE_VERSION,
 ) -> Path:
     """Adapter weights (safetensors) + config via peft, and the prompt it was trained with."""
     import shutil
@@ -105,7 +136,7 @@ def save_adapter(
     meta = {
         "base_model": base,
         "labels": labels,
-        "template_version": TEMPLATE_VERSION,
+        "template_version": template_version,
         "training": summary,
     }
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")

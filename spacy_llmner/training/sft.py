@@ -22,7 +22,7 @@ from typing import Any, Union
 from spacy.tokens import Doc
 
 from ..errors import Errors, LLMNERError
-from ..prompting import build_messages, chat_frame, check_prefix_consistency, encode_segments
+from ..prompting import TEMPLATE_VERSION, build_messages, chat_frame, check_prefix_consistency, encode_segments
 from ..prompting.frame import ChatFrame
 from ..tagging import escape, render
 
@@ -82,9 +82,9 @@ class PromptFrame:
     prefix_ids: list[int]
 
 
-def prompt_frame(tokenizer: Any, labels: Mapping[str, str]) -> PromptFrame:
+def prompt_frame(tokenizer: Any, labels: Mapping[str, str], template_version: str = TEMPLATE_VERSION) -> PromptFrame:
     """Build the fixed conversation for these labels (``build_messages``) and tokenize its prefix."""
-    frame = chat_frame(tokenizer, build_messages(labels))
+    frame = chat_frame(tokenizer, build_messages(labels, version=template_version))
     prefix, _, _ = encode_segments(tokenizer, frame, "")
     return PromptFrame(frame=frame, prefix_ids=prefix)
 
@@ -129,9 +129,10 @@ def build_dataset(
     max_length: int,
     name: str = "corpus",
     doc_loss: bool = False,
+    template_version: str = TEMPLATE_VERSION,
 ) -> SFTDataset:
     """Tokenize a corpus into SFT examples; skip (and count) those longer than ``max_length``."""
-    frame = prompt_frame(tokenizer, labels)
+    frame = prompt_frame(tokenizer, labels, template_version)
     examples: list[SFTExample] = []
     n_total = n_skipped = 0
     unknown: set[str] = set()

@@ -8,8 +8,12 @@ length and an attention mask covering prefix + row. Gradients flow through the s
 (its activations feed every row), so the loss and the gradients are the same as the plain path's
 up to float rounding — only the prefix compute is divided by the batch size.
 
-Logits are computed only at positions that predict a labelled token (``logits_to_keep``), so a
-large vocabulary does not materialise a (batch, length, vocab) tensor for the masked prompt.
+Logits are computed only for the labelled tokens: the decoder's hidden states at the positions
+that predict one are gathered row by row and only they go through the output head. A 49k-token
+vocabulary then costs (labelled tokens × vocab), not (rows × longest answer window × vocab):
+on SmolLM2 the head and its logits were a third of a training step's time and most of its peak
+memory. Models whose head does more than a linear map (logit soft-capping, logit scaling) take
+the plain path, with ``logits_to_keep`` on the union of the rows' positions.
 """
 
 from __future__ import annotations
@@ -40,19 +44,38 @@ def batch_loss(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor
         zero = next(p for p in model.parameters() if p.requires_grad).sum() * 0.0
         return zero, 0
     prefix = batch.get("prefix_ids")
-    if prefix is not None and prefix.shape[-1] > 0:
-        out = _shared_prefix_forward(model, prefix, input_ids, mask, keep)
+    shared = prefix is not None and prefix.shape[-1] > 0
+    head = _plain_head(model)
+    if head is not None:
+        decoder = model.get_decoder()
+        if shared:
+            hidden = _shared_prefix_forward(decoder, prefix, input_ids, mask).last_hidden_state
+        else:
+            hidden = decoder(input_ids=input_ids, attention_mask=mask, use_cache=False).last_hidden_state
+        labelled = labels[:, 1:] != IGNORE  # (B, W-1): position t predicts token t+1
+        logits = head(hidden[:, :-1][labelled])  # (labelled tokens, V)
+        targets = labels[:, 1:][labelled]
     else:
-        out = model(input_ids=input_ids, attention_mask=mask, logits_to_keep=keep, use_cache=False)
-    logits = out.logits  # (B, len(keep), V)
-    targets = labels[:, keep + 1]
-    loss = F.cross_entropy(
-        logits.float().reshape(-1, logits.shape[-1]),
-        targets.reshape(-1),
-        ignore_index=IGNORE,
-        reduction="sum",
-    )
+        if shared:
+            out = _shared_prefix_forward(model, prefix, input_ids, mask, keep)
+        else:
+            out = model(input_ids=input_ids, attention_mask=mask, logits_to_keep=keep, use_cache=False)
+        logits = out.logits.reshape(-1, out.logits.shape[-1])  # (B * len(keep), V)
+        targets = labels[:, keep + 1].reshape(-1)
+    loss = F.cross_entropy(logits.float(), targets, ignore_index=IGNORE, reduction="sum")
     return loss, n_items
+
+
+def _plain_head(model: Any) -> Any:
+    """The output head when logits are exactly ``head(hidden)``, else None (use the model's own)."""
+    config = getattr(model, "config", None)
+    if config is None or not hasattr(model, "get_decoder"):
+        return None
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    if getattr(text, "final_logit_softcapping", None) or getattr(text, "logit_scale", None):
+        return None
+    head = model.get_output_embeddings()
+    return head if isinstance(head, torch.nn.Linear) else None
 
 
 def _shared_prefix_forward(
@@ -60,12 +83,17 @@ def _shared_prefix_forward(
     prefix: torch.Tensor,
     input_ids: torch.Tensor,
     mask: torch.Tensor,
-    keep: torch.Tensor,
+    keep: torch.Tensor | None = None,
 ) -> Any:
-    """Prefix once (batch 1, with grad), its cache repeated over the rows, then the rows."""
+    """Prefix once (batch 1, with grad), its cache repeated over the rows, then the rows.
+
+    ``model`` is a causal LM (``keep``: the positions to compute logits at) or its decoder
+    (``keep`` None: hidden states only).
+    """
     batch, width = input_ids.shape
     n_prefix = prefix.shape[-1]
-    pre = model(input_ids=prefix, use_cache=True, logits_to_keep=1)
+    head_args = {} if keep is None else {"logits_to_keep": keep}
+    pre = model(input_ids=prefix, use_cache=True, **({} if keep is None else {"logits_to_keep": 1}))
     cache = pre.past_key_values
     if cache is None or cache.get_seq_length() != n_prefix:
         # Gradient checkpointing (or a model without a cache) drops it; the rows would then
@@ -87,7 +115,7 @@ def _shared_prefix_forward(
         position_ids=positions,
         past_key_values=cache,
         use_cache=True,
-        logits_to_keep=keep,
+        **head_args,
     )
 
 
