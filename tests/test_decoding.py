@@ -101,7 +101,7 @@ def _tags_as_tokens_tokenizer() -> Any:
     """A tokenizer with every tag as one added token (what the offline default trains)."""
     from conftest import corpus
 
-    from spacy_llmner.training.tiny import tag_tokens, train_tokenizer
+    from spacy_llmner.tinybase.tiny import tag_tokens, train_tokenizer
 
     return train_tokenizer(corpus(), vocab_size=700, tags=tag_tokens(LABELS))
 
@@ -109,7 +109,7 @@ def _tags_as_tokens_tokenizer() -> Any:
 def test_tag_hints_shape_drafts_but_not_output() -> None:
     """With tags as whole tokens the fast path puts the tags the model preferred past its last
     decision into the next draft; output stays the reference's, and hints do fire."""
-    from spacy_llmner.training.tiny import TinyConfig, build_model
+    from spacy_llmner.tinybase.tiny import TinyConfig, build_model
 
     tok = _tags_as_tokens_tokenizer()
     model = randomize(build_model(tok, TinyConfig(seed=1)), 3).eval()
@@ -430,3 +430,24 @@ def test_allowed_is_every_token_the_constraint_accepts(tiny_models: dict[str, An
         if not got:
             break
         state = got[data.draw(st.integers(0, len(got) - 1))][1]
+
+
+def test_xml_name_labels_through_the_constraint(tiny_models: dict[str, Any]) -> None:
+    """Labels with '-' and '.' (WNUT-17's creative-work) are written, closed and parsed exactly."""
+    labels = ["creative-work", "geo.city", "person"]
+    tok, model, _ = tiny_models["llama"]
+    model = randomize(copy.deepcopy(model), 3)
+    frame = chat_frame(tok, build_messages(resolve_labels(labels), version="v2"))
+    vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
+    prefix, _, _ = encode_segments(tok, frame, "")
+    seen: set[str] = set()
+    for text in HOSTILE[:8]:
+        spans = [(t.idx, t.idx + len(t)) for t in NLP(text) if not t.is_space]
+        result = decode_reference(
+            model, prefix + encode_segments(tok, frame, escape(text))[1],
+            Constraint.build(text, labels, spans, vocab.lead), vocab, tokenizer=tok,
+        )
+        assert unescape(re.sub(r"</?(?:creative-work|geo\.city|person)>", "", result.tagged)) == text
+        assert parse(result.tagged, text, labels) == result.spans
+        seen.update(label for _, _, label in result.spans)
+    assert seen & {"creative-work", "geo.city"}, seen

@@ -174,12 +174,12 @@ def test_escape_examples() -> None:
     assert escape_offsets("") == [0]
 
 
-@pytest.mark.parametrize("label", ["PERSON", "Rx_NUMBER", "a", "A1_b"])
+@pytest.mark.parametrize("label", ["PERSON", "Rx_NUMBER", "a", "A1_b", "creative-work", "B-PER", "A.B", "_A"])
 def test_valid_labels(label: str) -> None:
     assert is_valid_label(label)
 
 
-@pytest.mark.parametrize("label", ["", "1A", "_A", "B-PER", "PER SON", "ÉTAT", "A.B", None, 3])
+@pytest.mark.parametrize("label", ["", "1A", "-A", ".A", "a:b", "PER SON", "ÉTAT", "A>", None, 3])
 def test_invalid_labels(label: object) -> None:
     assert not is_valid_label(label)
 
@@ -196,7 +196,7 @@ def test_invalid_labels(label: object) -> None:
         ([(4, 2, "PERSON")], "E402"),
         ([(0, 4, "PERSON"), (2, 6, "LOCATION")], "E403"),
         ([(5, 9, "X"), (0, 4, "PERSON"), (0, 2, "X")], "E403"),
-        ([(0, 4, "B-PER")], "E404"),
+        ([(0, 4, "1PER")], "E404"),
         ([(0, 4, "")], "E404"),
         ([(0, 4)], "E405"),
         ([("0", 4, "PERSON")], "E405"),
@@ -210,7 +210,7 @@ def test_render_rejects_invalid_spans(spans: list[Any], code: str) -> None:
 
 def test_render_error_names_fix_without_text() -> None:
     with pytest.raises(LLMNERError) as info:
-        render("secret text", [(0, 4, "B-PER")])
+        render("secret text", [(0, 4, "B PER")])
     assert "'B_PER'" in str(info.value) and "secret" not in str(info.value)
 
 
@@ -383,3 +383,61 @@ def test_parse_safety_net_logs_no_text(
     monkeypatch.setattr(importlib.import_module("spacy_llmner.tagging.parse"), "_parse", broken)
     assert parse("<PERSON>secret</PERSON>", "secret") == []
     assert "RuntimeError" in caplog.text and "secret" not in caplog.text
+
+
+# --- prompt templates ----------------------------------------------------------------------
+
+
+def test_template_versions_and_their_round_trip() -> None:
+    from spacy_llmner.prompting import build_messages, resolve_labels
+    from spacy_llmner.tasks.xmlner import XMLNERTask
+
+    labels = resolve_labels("PERSON,creative_work")
+    v1, v2 = build_messages(labels), build_messages(labels, version="v2")
+    assert len(v1) == 8 and [m["role"] for m in v2] == ["system"]
+    assert "PERSON: " in v2[0]["content"] and "creative_work: " in v2[0]["content"]
+    assert len(v2[0]["content"]) < len(" ".join(m["content"] for m in v1)) / 2
+    task = XMLNERTask(labels, template_version="v2")
+    assert task.messages == v2
+    again = XMLNERTask().from_bytes(task.to_bytes())
+    assert again.template_version == "v2" and again.messages == v2
+    # pipelines saved before the option existed carry no version: v1
+    import srsly
+
+    cfg = srsly.json_loads(task.to_bytes())
+    del cfg["template_version"]
+    assert XMLNERTask().from_bytes(srsly.json_dumps(cfg).encode()).messages == v1
+    with pytest.raises(LLMNERError, match=r"E011.*template_version"):
+        XMLNERTask(labels, template_version="v3")
+
+
+def test_char_scores_ignore_labels_and_whitespace() -> None:
+    from spacy_llmner.training.evaluate import keep_labels, score_chars
+
+    text = "John Doe lives in Paris"
+    gold = [[(0, 8, "PERSON"), (18, 23, "LOCATION")]]
+    pred = [[(5, 8, "ORGANIZATION"), (9, 14, "PERSON")]]
+    chars = score_chars([text], gold, pred)
+    # 'Doe' (3 chars) right; 'lives' (5) wrong; 'John' (4) + 'Paris' (5) missed; the space is not counted
+    assert (chars["tp"], chars["fp"], chars["fn"]) == (3, 5, 9)
+    assert keep_labels(pred[0], ["PERSON"]) == [(9, 14, "PERSON")]
+    assert keep_labels(pred[0], None) == pred[0]
+
+
+def test_xml_name_labels_work_end_to_end() -> None:
+    """WNUT-17-style labels: render, parse (exact and tolerant), prompt and suggestion."""
+    from spacy_llmner.prompting import build_messages, resolve_labels
+    from spacy_llmner.tagging.labels import suggest_label
+
+    text = "Watching Rick and Morty with Ann in L.A."
+    spans = [(9, 23, "creative-work"), (29, 32, "person"), (36, 40, "geo.city")]
+    tagged = render(text, spans)
+    assert tagged == "Watching <creative-work>Rick and Morty</creative-work> with <person>Ann</person> in <geo.city>L.A.</geo.city>"
+    assert parse(tagged, text) == spans
+    assert parse(tagged.replace("</person>", ""), text, ["creative-work", "person", "geo.city"])[0] == spans[0]
+    labels = resolve_labels(["creative-work", "geo.city"])
+    assert labels["creative-work"] == "Creative work"
+    assert "creative-work: Creative work" in build_messages(labels, version="v2")[0]["content"]
+    with pytest.raises(LLMNERError, match=r"E002.*'x_y'"):
+        resolve_labels(["x y"])
+    assert is_valid_label(suggest_label("1 weird:label")) and is_valid_label(suggest_label("-a"))

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ..tagging.labels import LABEL_PATTERN
+
 _SP_BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>\Z")
 
-_WHOLE_TAG = re.compile(rb" ?</?[A-Za-z][A-Za-z0-9_]*>")
+_WHOLE_TAG = re.compile(rb" ?</?" + LABEL_PATTERN.encode() + rb">")
 
 
 @lru_cache(maxsize=1)

@@ -6,13 +6,12 @@ prompt, so the model learns what each tag means.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Union
 
 from ..errors import Errors, LLMNERError
+from ..tagging.labels import is_valid_label, suggest_label
 
-LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 # HIPAA Safe Harbor identifiers, with Presidio's entity names where Presidio has one (DESIGN §7).
 HIPAA: dict[str, str] = {
@@ -44,16 +43,11 @@ PRESETS: dict[str, dict[str, str]] = {"hipaa": HIPAA}
 LabelsArg = Union[str, Sequence[str], Mapping[str, Union[str, None]]]
 
 
-def is_valid_label(label: str) -> bool:
-    """Labels become XML tag names, so they must be identifiers."""
-    return bool(LABEL_RE.match(label))
-
-
 def _default_description(label: str) -> str:
     for preset in PRESETS.values():
         if label in preset:
             return preset[label]
-    return label.replace("_", " ").strip().capitalize() or label
+    return label.replace("_", " ").replace("-", " ").replace(".", " ").strip().capitalize() or label
 
 
 def resolve_labels(labels: LabelsArg) -> dict[str, str]:
@@ -71,10 +65,7 @@ def resolve_labels(labels: LabelsArg) -> dict[str, str]:
     out: dict[str, str] = {}
     for label, description in items.items():
         if not isinstance(label, str) or not is_valid_label(label):
-            suggestion = re.sub(r"[^A-Za-z0-9_]", "_", str(label)).strip("_") or "LABEL"
-            if not suggestion[0].isalpha():
-                suggestion = "L_" + suggestion
-            raise LLMNERError(Errors.E002.format(label=label, suggestion=suggestion))
+            raise LLMNERError(Errors.E002.format(label=label, suggestion=suggest_label(str(label))))
         out[label] = (description or "").strip() or _default_description(label)
     if not out:
         raise LLMNERError(Errors.E003)

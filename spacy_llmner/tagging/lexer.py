@@ -17,9 +17,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .labels import LABEL_RE
+
 _BRACKET_RE = re.compile(r"[<>]")
 _LEAD_RE = re.compile(r"\s*(?:(/)\s*)?")
-_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NAME_RE = LABEL_RE
 
 Resolver = Callable[[str], "str | None"]
 
