@@ -22,6 +22,7 @@ def evaluate_cli(
     loss_plot: Optional[Path] = typer.Option(None, help="PNG loss curve(s) from --loss-log"),
     batch_size: int = typer.Option(16, help="Docs per nlp.pipe batch"),
     limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
+    labels: Optional[str] = typer.Option(None, help="Score only these labels (comma-separated), gold and predicted alike"),
 ) -> None:
     """Score entities exactly (start, end and label must match); report docs/s."""
     import spacy
@@ -35,7 +36,10 @@ def evaluate_cli(
     if limit > 0:
         examples = examples[:limit]
     nlp = spacy.load(pipeline)
-    report = evaluate(nlp, examples, batch_size=batch_size)
+    report = evaluate(
+        nlp, examples, batch_size=batch_size,
+        labels=[lab.strip() for lab in labels.split(",") if lab.strip()] if labels else None,
+    )
     report["data"] = str(data)
     report["pipeline"] = str(pipeline)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -50,5 +54,7 @@ def evaluate_cli(
         f"P {overall['p']:.4f}  R {overall['r']:.4f}  F1 {overall['f']:.4f}  "
         f"({report['docs']} docs, {report['docs_per_s']} docs/s) -> {output}"
     )
+    chars = report["chars"]
+    typer.echo(f"PII characters (labels ignored): P {chars['p']:.4f}  R {chars['r']:.4f}  F1 {chars['f']:.4f}")
     for label, scores in report["per_label"].items():
         typer.echo(f"  {label:<24} P {scores['p']:.3f}  R {scores['r']:.3f}  F1 {scores['f']:.3f}  n={scores['support']}")
