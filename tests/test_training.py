@@ -427,3 +427,24 @@ def test_base_stamp_changes_with_the_base_and_only_then(tmp_path: Path) -> None:
     assert write_stamp(str(base), stamp) is True and stamp.read_text() != first
     assert write_stamp("Qwen/Qwen2.5-1.5B-Instruct", stamp) is True
     assert json.loads(stamp.read_text()) == {"base": "Qwen/Qwen2.5-1.5B-Instruct", "kind": "hub id"}
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "pretrain-base"])
+def test_cli_commands_print_coded_errors_not_tracebacks(tmp_path: Path, command: str) -> None:
+    from typer.testing import CliRunner
+
+    from spacy_llmner.cli import app
+
+    cfg = tmp_path / "x.cfg"
+    cfg.write_text("[lora]\nr = 4\n", encoding="utf8")
+    bad = tmp_path / "bad.spacy"
+    bad.write_bytes(b"not a docbin")
+    args = {
+        "train": ["train", "base", str(bad), str(bad), str(cfg), str(tmp_path / "out")],
+        "evaluate": ["evaluate", str(tmp_path), str(bad)],
+        "pretrain-base": ["pretrain-base", str(cfg), str(tmp_path / "out")],
+    }[command]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "[E3" in result.output and "Traceback" not in result.output

@@ -1,10 +1,41 @@
-"""The one typer app; each ``cli/<area>.py`` module adds its commands to it."""
+"""The one typer app; each ``cli/<area>.py`` module adds its commands to it.
+
+Every command registered here reports an ``LLMNERError`` as its coded message on stderr and
+exits with status 1: users get the fix, not a traceback.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
-app = typer.Typer(
+from ..errors import LLMNERError
+
+
+def coded_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``LLMNERError`` → its message on stderr and exit code 1 (other errors still raise)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LLMNERError as err:
+            typer.echo(str(err), err=True)
+            raise typer.Exit(code=1) from None
+
+    return wrapper
+
+
+class _App(typer.Typer):
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+        return lambda func: register(coded_errors(func))
+
+
+app = _App(
     name="spacy_llmner",
     help="spacy_llmner: LLM-based NER for personal data (data, training, evaluation, anonymization).",
     no_args_is_help=True,

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from ..errors import LLMNERError
 from ._app import app
 
 
@@ -87,35 +86,31 @@ def anonymize_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Anonymize a file with a spacy_llmner pipeline (+ Presidio's validated patterns)."""
-    try:
-        if code is not None:
-            from spacy.cli._util import import_code
+    if code is not None:
+        from spacy.cli._util import import_code
 
-            import_code(code)
-        from ..presidio import build_analyzer, hipaa_operators
-        from ..presidio.files import anonymize_file
+        import_code(code)
+    from ..presidio import build_analyzer, hipaa_operators
+    from ..presidio.files import anonymize_file
 
-        operators = hipaa_operators(mode.value, key=key, salt=salt)
-        analyzer = build_analyzer(
-            pipeline, with_patterns=not no_patterns, score_threshold=threshold, language=language
-        )
-        n = anonymize_file(
-            analyzer,
-            input_path,
-            output_path,
-            operators,
-            fmt=fmt.value,
-            field=field,
-            column=column,
-            delimiter=delimiter,
-            whole_file=whole_file,
-            items_field=items_field,
-            surrogate_scope=surrogate_scope.value,
-            batch_size=batch_size,
-            language=language,
-            progress=not quiet,
-        )
-    except LLMNERError as err:
-        typer.echo(str(err), err=True)
-        raise typer.Exit(code=1) from None
+    operators = hipaa_operators(mode.value, key=key, salt=salt)
+    analyzer = build_analyzer(
+        pipeline, with_patterns=not no_patterns, score_threshold=threshold, language=language
+    )
+    n = anonymize_file(
+        analyzer,
+        input_path,
+        output_path,
+        operators,
+        fmt=fmt.value,
+        field=field,
+        column=column,
+        delimiter=delimiter,
+        whole_file=whole_file,
+        items_field=items_field,
+        surrogate_scope=surrogate_scope.value,
+        batch_size=batch_size,
+        language=language,
+        progress=not quiet,
+    )
     typer.echo(f"Anonymized {n} records → {output_path}", err=True)

