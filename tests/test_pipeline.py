@@ -185,28 +185,60 @@ def test_long_doc_is_sharded_and_fused_exactly() -> None:
 def test_small_context_shards_through_the_real_model(random_base: Path) -> None:
     nlp = make_nlp(random_base, context_length=1100)
     text = " ".join(["Patient John Doe was seen today."] * 30)
+    task = nlp.get_pipe("llm_ner")._task
+    (prompts, _), = list(task.generate_prompts([nlp.make_doc(text)], context_length=1100))
+    assert len(list(prompts)) > 1  # the context really forces several shards
     doc = nlp(text)
     assert doc.text == text
+    assert doc.ents, "a random model tags something: the fused entities are checked below"
     for e in doc.ents:
         assert doc.char_span(e.start_char, e.end_char, alignment_mode="strict") is not None
 
 
-def test_free_decoding_runs_and_parses_tolerantly(random_base: Path) -> None:
+def test_free_decoding_runs_and_parses_tolerantly(random_base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Free generation goes through the tolerant parser: whatever it wrote, the entities it did
+    tag around source text are aligned to the source."""
+    from spacy_llmner.tasks import xmlner
+
     nlp = make_nlp(random_base, decoding="free")
+    parsed: list[tuple[str, str]] = []
+    real_parse = xmlner.parse
+
+    def spy(answer: str, source: str, labels: Any = None) -> Any:
+        parsed.append((str(answer), source))
+        return real_parse(answer, source, labels)
+
+    monkeypatch.setattr(xmlner, "parse", spy)
     docs = list(nlp.pipe(TEXTS[:2]))
     assert [d.text for d in docs] == TEXTS[:2]
+    assert [src for _, src in parsed] == TEXTS[:2]  # free answers took the tolerant path
+    for doc, (answer, _) in zip(docs, parsed):
+        assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [
+            span for span in real_parse(answer, doc.text, LABELS)
+            if doc.char_span(span[0], span[1], alignment_mode="contract") is not None
+        ]
 
 
 @pytest.mark.parametrize(
-    "broken",
-    ["<PERSON>John", "John</PERSON>", "<PER", "<X>John</X>", "<PERSON><PERSON>John</PERSON>", "", "totally different"],
+    ("broken", "expected"),
+    [
+        ("<PERSON>John", []),  # never closed: dropped, not guessed
+        ("John</PERSON>", []),  # a close without an open: dropped
+        ("<PER", []),  # truncated mid-tag
+        ("<X>John</X>", []),  # a label the task does not have
+        ("<PERSON><PERSON>John</PERSON>", [("John", "PERSON")]),  # doubled open
+        ("", []),
+        ("totally different", []),
+        ("<PERSON>John</PERSON> lives here", [("John", "PERSON")]),  # well-formed, for contrast
+    ],
 )
-def test_broken_model_output_never_raises(broken: str) -> None:
+def test_broken_model_output_never_raises(broken: str, expected: list[tuple[str, str]]) -> None:
     task = XMLNERTask(LABELS)
     doc = spacy.blank("en")("John lives here")
     (prompts, shards), = list(task.generate_prompts([doc]))
     out = next(iter(task.parse_responses([list(shards)], [[broken]])))
     assert out.text == "John lives here"
+    assert [(e.text, e.label_) for e in out.ents] == expected
 
 
 def test_coded_errors_name_the_fix(random_base: Path, adapter_dir: Path, tmp_path: Path) -> None:
@@ -260,14 +292,21 @@ def test_threads_get_the_same_answers(random_base: Path) -> None:
     expected = [ents(d) for d in nlp.pipe(TEXTS)]
     results: dict[int, list[Any]] = {}
 
+    errors: list[BaseException] = []
+
     def work(i: int) -> None:
-        results[i] = [ents(d) for d in nlp.pipe(TEXTS)]
+        try:
+            results[i] = [ents(d) for d in nlp.pipe(TEXTS)]
+        except BaseException as err:  # noqa: BLE001 - a thread's exception must fail the test
+            errors.append(err)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
+    assert sorted(results) == [0, 1, 2]
     assert all(r == expected for r in results.values())
 
 

@@ -238,8 +238,25 @@ def test_invalid_settings_name_the_setting(cls: Any, kwargs: dict[str, Any], nam
         cls(**kwargs)
 
 
-def test_gradient_checkpointing_with_plain_path_is_fine() -> None:
-    assert TrainSettings(gradient_checkpointing=True, shared_prefix=False).gradient_checkpointing
+def test_gradient_checkpointing_with_plain_path_is_fine(tiny_models: dict[str, Any], tmp_path: Path) -> None:
+    """Checkpointing with the plain (per-row prefix) path trains: the loss goes down."""
+    from transformers import AutoModelForCausalLM
+
+    from spacy_llmner.training.lora import wrap
+    from spacy_llmner.training.trainer import run
+
+    settings = TrainSettings(
+        gradient_checkpointing=True, shared_prefix=False, epochs=6, lr=1e-2, batch_size=2,
+        logging_steps=1, warmup_ratio=0.0, eval_each_epoch=False,
+    )
+    tok = _loaded(tiny_models, "qwen2")
+    model = wrap(AutoModelForCausalLM.from_pretrained(str(tiny_models["qwen2"][2])), LoraSettings(r=4, dropout=0.0))
+    model.enable_input_require_grads()
+    data = build_dataset(DOCS, tok, HIPAA, max_length=4096)
+    log = tmp_path / "loss.jsonl"
+    run(model, data, None, settings, tok.pad_token_id, tmp_path / "work", log)
+    losses = [json.loads(line)["loss"] for line in log.read_text().splitlines() if '"loss"' in line]
+    assert len(losses) >= 6 and losses[-1] < losses[0]
 
 
 def test_unknown_setting_and_missing_section(tmp_path: Path) -> None:
