@@ -1,0 +1,98 @@
+"""prompting/ (labels, templates, chat frame) and tasks/sharding.py, each on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import spacy
+
+from spacy_llmner.errors import LLMNERError
+from spacy_llmner.prompting import (
+    HIPAA,
+    build_messages,
+    chat_frame,
+    encode_segments,
+    eos_ids,
+    resolve_labels,
+)
+from spacy_llmner.tasks.sharding import doc_budget_bytes, shard_doc
+
+from conftest import ARCHS
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+def test_resolve_labels_forms() -> None:
+    assert resolve_labels("hipaa") == HIPAA
+    assert list(resolve_labels("PERSON, AGE")) == ["PERSON", "AGE"]
+    assert resolve_labels("PERSON,AGE")["AGE"] == HIPAA["AGE"]  # preset descriptions are reused
+    assert resolve_labels({"DRUG": "A medication name"}) == {"DRUG": "A medication name"}
+    assert resolve_labels(["ward-number"]) == {"ward-number": "Ward number"}
+    with pytest.raises(LLMNERError, match=r"\[E001\]"):
+        resolve_labels("no such preset")  # a single word would be one custom label
+    with pytest.raises(LLMNERError, match=r"\[E003\]"):
+        resolve_labels([])
+
+
+# --- the chat frame -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_frame_puts_the_document_between_prefix_and_suffix(tiny_models: dict[str, Any], arch: str, version: str) -> None:
+    tok = tiny_models[arch][0]
+    messages = build_messages(resolve_labels("PERSON,AGE"), version=version)
+    frame = chat_frame(tok, messages)
+    whole = tok.apply_chat_template(
+        [*messages, {"role": "user", "content": "DOC"}, {"role": "assistant", "content": "ANS"}],
+        tokenize=False,
+    )
+    assert whole.startswith(frame.prefix)
+    assert frame.prefix + "DOC" + frame.suffix + "ANS" + frame.end == whole
+    prefix, doc, answer = encode_segments(tok, frame, "DOC", "ANS")
+    assert prefix == tok.encode(frame.prefix, add_special_tokens=False)
+    assert doc == tok.encode("DOC" + frame.suffix, add_special_tokens=False)
+    assert answer == tok.encode("ANS" + frame.end, add_special_tokens=False)
+    assert encode_segments(tok, frame, "DOC")[2] == []
+    ends = eos_ids(tok, frame)
+    assert ends and ends[0] == tok.encode(frame.end, add_special_tokens=False)[0]
+
+
+def test_frame_without_a_chat_template_is_a_coded_error(tiny_models: dict[str, Any]) -> None:
+    class NoTemplate:
+        chat_template = None
+
+    with pytest.raises(LLMNERError, match=r"\[E004\]"):
+        chat_frame(NoTemplate(), build_messages(HIPAA))  # type: ignore[arg-type]
+
+
+# --- sharding -----------------------------------------------------------------------------------
+
+
+def test_budget_shrinks_with_the_prompt_and_none_means_no_limit() -> None:
+    assert doc_budget_bytes(None, 1000, 1.0) is None
+    small, large = doc_budget_bytes(4096, 3000, 1.0), doc_budget_bytes(4096, 300, 1.0)
+    assert small is not None and large is not None and 0 < small < large
+    assert doc_budget_bytes(100, 3000, 1.0) == 0
+
+
+def test_shards_cover_the_text_at_token_boundaries_preferring_sentence_ends() -> None:
+    nlp = spacy.blank("en")
+    text = "First sentence here. Second one follows!\nThird line is a little longer than the others. End"
+    doc = nlp(text)
+    shards = shard_doc(doc, 45)
+    assert len(shards) > 1
+    assert "".join(s.text for s in shards) == text
+    assert all(len(s.text.encode()) <= 45 for s in shards)
+    # the first cut falls after a sentence end, not mid-sentence
+    assert shards[0].text.rstrip()[-1] in ".!?"
+    assert shard_doc(doc, None) == [doc] and shard_doc(doc, 10_000) == [doc]
+
+
+def test_an_oversized_token_is_a_shard_of_its_own_never_split() -> None:
+    nlp = spacy.blank("en")
+    text = "a " + "x" * 80 + " b"
+    shards = shard_doc(nlp(text), 20)
+    assert "".join(s.text for s in shards) == text
+    assert any(s.text.strip() == "x" * 80 for s in shards)
