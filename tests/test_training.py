@@ -142,6 +142,21 @@ def test_length_grouped_batches_cover_every_example_once_per_epoch(tiny_models: 
     assert first != second  # reshuffled each epoch
 
 
+def test_token_cap_splits_long_batches_and_keeps_every_example(tiny_models: dict[str, Any]) -> None:
+    tok = _loaded(tiny_models, "qwen2")
+    data = build_dataset(DOCS * 5, tok, HIPAA, max_length=4096)
+    lengths = [len(ex) for ex in data.examples]
+    cap = 2 * max(lengths)  # at most two of the longest rows; more of the short ones
+    sampler = LengthGroupedBatches(data, batch_size=4, seed=1, max_tokens=cap)
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(max(lengths[i] for i in b) * len(b) <= cap for b in batches)
+    assert any(len(b) < 4 for b in batches) and any(len(b) > 2 for b in batches)
+    uncapped = list(LengthGroupedBatches(data, batch_size=4, seed=1))
+    assert len(uncapped) < len(batches)
+
+
 # --- shared prefix -----------------------------------------------------------------------
 
 
@@ -230,6 +245,7 @@ def test_top_layers_adapts_only_the_top_of_the_stack(tiny_models: dict[str, Any]
         (TrainSettings, {"lr_scheduler": "wobbly"}, "training.lr_scheduler"),
         (TrainSettings, {"gradient_checkpointing": True}, "training.shared_prefix"),
         (LoraSettings, {"top_layers": -1}, "lora.top_layers"),
+        (TrainSettings, {"max_batch_tokens": -5}, "training.max_batch_tokens"),
         (LoraConfigFile, {"lora": LoraSettings(), "training": TrainSettings(), "template_version": "v9"}, "task.template_version"),
     ],
 )

@@ -91,6 +91,9 @@ class TrainSettings:
     bf16: bool = False
     # Length-grouped batches waste less compute on padding; 0 turns grouping off.
     group_by_length: bool = True
+    # Cap on rows x longest row (tokens after the shared prefix) per batch; 0 = none. Batches of
+    # long documents then hold fewer rows, which bounds a step's peak memory.
+    max_batch_tokens: int = 0
     max_steps: int = -1
 
     def __post_init__(self) -> None:
@@ -112,6 +115,8 @@ class TrainSettings:
                 "The shared prefix is passed on as a KV cache, which gradient checkpointing drops "
                 "in transformers; set training.shared_prefix = false when checkpointing.",
             )
+        if not isinstance(self.max_batch_tokens, int) or isinstance(self.max_batch_tokens, bool) or self.max_batch_tokens < 0:
+            raise _bad("training.max_batch_tokens", self.max_batch_tokens, "Use 0 (no cap) or a token count.")
         if not isinstance(self.max_steps, int) or self.max_steps == 0 or self.max_steps < -1:
             raise _bad("training.max_steps", self.max_steps, "Use -1 (run all epochs) or >= 1.")
 

@@ -242,7 +242,7 @@ class LengthGroupedBatches:
 
     def __init__(
         self, dataset: SFTDataset, batch_size: int, seed: int = 0, shuffle: bool = True,
-        group_by_length: bool = True, pool: int = 50,
+        group_by_length: bool = True, pool: int = 50, max_tokens: int = 0,
     ) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
@@ -250,16 +250,11 @@ class LengthGroupedBatches:
         self.shuffle = shuffle
         self.group_by_length = group_by_length
         self.pool = pool
+        # Rows x longest row per batch, at most (0: no cap). Long documents then come in smaller
+        # batches, which bounds a step's activation memory.
+        self.max_tokens = max_tokens
         self.epoch = 0
-        self._len = sum(
-            -(-n // batch_size) for n in self._group_sizes().values()
-        )
-
-    def _group_sizes(self) -> dict[int, int]:
-        sizes: dict[int, int] = {}
-        for ex in self.dataset.examples:
-            sizes[ex.prefix] = sizes.get(ex.prefix, 0) + 1
-        return sizes
+        self._len = len(self._batches(self.epoch))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -267,11 +262,33 @@ class LengthGroupedBatches:
     def __len__(self) -> int:
         return self._len
 
+    def _split(self, indices: list[int]) -> list[list[int]]:
+        """Consecutive batches of ``batch_size`` rows, cut earlier where ``max_tokens`` says."""
+        batches: list[list[int]] = []
+        current: list[int] = []
+        longest = 0
+        for i in indices:
+            n = len(self.dataset.examples[i])
+            full = len(current) == self.batch_size
+            too_big = self.max_tokens and current and max(longest, n) * (len(current) + 1) > self.max_tokens
+            if full or too_big:
+                batches.append(current)
+                current, longest = [], 0
+            current.append(i)
+            longest = max(longest, n)
+        if current:
+            batches.append(current)
+        return batches
+
     def __iter__(self):  # type: ignore[no-untyped-def]
+        batches = self._batches(self.epoch)
+        self.epoch += 1
+        yield from batches
+
+    def _batches(self, epoch: int) -> list[list[int]]:
         import random
 
-        rng = random.Random(self.seed * 1_000_003 + self.epoch)
-        self.epoch += 1
+        rng = random.Random(self.seed * 1_000_003 + epoch)
         by_group: dict[int, list[int]] = {}
         for i, ex in enumerate(self.dataset.examples):
             by_group.setdefault(ex.prefix, []).append(i)
@@ -286,9 +303,7 @@ class LengthGroupedBatches:
                 indices = [
                     i for p in pools for i in sorted(p, key=lambda j: len(self.dataset.examples[j]))
                 ]
-            batches.extend(
-                indices[k : k + self.batch_size] for k in range(0, len(indices), self.batch_size)
-            )
+            batches.extend(self._split(indices))
         if self.shuffle:
             rng.shuffle(batches)
-        yield from batches
+        return batches
