@@ -345,7 +345,11 @@ def test_tiny_lora_run_lowers_loss_and_saves_a_loadable_adapter(
 def test_read_meta_names_missing_files(tmp_path: Path) -> None:
     from spacy_llmner.training.lora import read_meta
 
-    with pytest.raises(LLMNERError, match="E307.*adapter_model.safetensors"):
+    with pytest.raises(LLMNERError, match="E008.*adapter_model.safetensors"):
+        read_meta(tmp_path)
+    (tmp_path / "adapter_config.json").write_text("{}")
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"")
+    with pytest.raises(LLMNERError, match="E307.*spacy_llmner.json"):
         read_meta(tmp_path)
 
 

@@ -2,14 +2,33 @@
 
 ``decode_reference`` (one pass per token) is the correctness reference; ``decode_batch`` (the
 fast path: speculative copy, shared prefix cache, batched rows, restricted logits) must produce
-identical output. Depends on torch and a tokenizer only.
+identical output.
+
+The core (automaton, vocabulary trie, canonical copies, results) is pure Python and imports
+without torch; the decoders, which run a model, are imported on first use.
 """
 
+from typing import Any
+
 from .automaton import Automaton, Constraint, Event, State
-from .fast import DecodeStats, FastDecoder, decode_batch
-from .reference import decode_reference
 from .result import DecodeResult, Tracker
 from .vocab import Vocab, VocabTrie, token_bytes
+
+_LAZY = {
+    "DecodeStats": ".fast",
+    "FastDecoder": ".fast",
+    "decode_batch": ".fast",
+    "decode_reference": ".reference",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The torch-backed decoders, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Automaton",

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..models.loading import ADAPTER_META, check_adapter_dir
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings
 from .sft import build_dataset, read_docbin
@@ -20,7 +21,7 @@ from .trainer import run
 
 logger = logging.getLogger("spacy_llmner")
 
-META_FILE = "spacy_llmner.json"
+META_FILE = ADAPTER_META  # one name, owned by models/loading.py (which reads it at inference)
 
 
 def _linear_names(model: Any) -> list[str]:
@@ -59,16 +60,15 @@ def peft_config(settings: LoraSettings, model: Any = None) -> Any:
 
 
 def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
-    """Tokenizer and model of a hub id or local directory (safetensors only)."""
+    """Tokenizer and model of a hub id or local directory, loaded as inference loads them."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(name))
+    from ..models.loading import load_model, load_tokenizer, pick_device_dtype
+
+    device, _ = pick_device_dtype(None, None)
+    tokenizer = load_tokenizer(str(name), trust_remote_code=False)
     dtype = torch.bfloat16 if bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(str(name), dtype=dtype, use_safetensors=True)
-    if tokenizer.pad_token_id is None:
-        # Padding positions are masked out of attention and loss; any id will do.
-        tokenizer.pad_token = tokenizer.eos_token
+    model = load_model(str(name), None, device, dtype, trust_remote_code=False, merge=False)
     return tokenizer, model
 
 
@@ -144,15 +144,15 @@ def save_adapter(
 
 
 def read_meta(adapter_dir: str | Path) -> dict[str, Any]:
-    """What ``train`` recorded next to an adapter (labels, template version, base)."""
+    """What ``train`` recorded next to an adapter (labels, template version, base).
+
+    The adapter files are checked as inference checks them (E008/E007); an adapter without our
+    metadata was not written by ``train`` (E307).
+    """
     from ..errors import Errors, LLMNERError
 
     path = Path(adapter_dir)
-    missing = [
-        name
-        for name in ("adapter_config.json", "adapter_model.safetensors", META_FILE)
-        if not (path / name).exists()
-    ]
-    if missing:
-        raise LLMNERError(Errors.E307.format(path=path, missing=missing))
-    return json.loads((path / META_FILE).read_text(encoding="utf8"))
+    meta = check_adapter_dir(path)
+    if not (path / META_FILE).exists():
+        raise LLMNERError(Errors.E307.format(path=path, missing=[META_FILE]))
+    return meta
