@@ -107,15 +107,14 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     import torch
 
     from spacy_llmner.decoding import Constraint, Vocab
-    from spacy_llmner.prompting import chat_frame, encode_segments, eos_ids
-    from spacy_llmner.tagging import escape
+    from spacy_llmner.prompting import document_ids, eos_ids, prompt_frame
 
     torch.set_num_threads(args["threads"] or torch.get_num_threads())
     model, tok, messages, docs = _load(args)
     device = next(model.parameters()).device.type
-    frame = chat_frame(tok, messages)
-    prefix = encode_segments(tok, frame, "")[0]
-    doc_ids = [encode_segments(tok, frame, escape(t))[1] for t, _ in docs]
+    framed = prompt_frame(tok, messages)
+    frame, prefix = framed.frame, framed.prefix_ids
+    doc_ids = [document_ids(tok, frame, t) for t, _ in docs]
     eos = eos_ids(tok, frame)
     vocab = Vocab.from_tokenizer(tok, eos)
     labels = args["labels"]

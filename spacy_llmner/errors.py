@@ -198,9 +198,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E213 = (
         "'{path}' is not valid UTF-8 (near {where}). Re-encode it as UTF-8."
     )
-    E214 = (
-        "The input file '{path}' does not exist."
-    )
+    # E214 (input file missing) was folded into E108: one error per cause.
     E215 = (
         "The output directory '{path}' does not exist. Create it first."
     )

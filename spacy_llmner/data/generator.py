@@ -27,13 +27,13 @@ from typing import Literal
 from faker import Faker
 
 from ..errors import Errors, LLMNERError
+from ..tagging.labels import CharSpan
 from .blank import blank
 from .labels import HIPAA_LABELS
 from .slots import Context, Piece, expand, template_labels
 from .heldout import HELDOUT_TEMPLATES, TEMPLATE_SIDES, TemplateSide, template_id
 from .templates import FOCUS, KINDS, Kind
 
-Span = tuple[int, int, str]
 DEFAULT_LOCALES: tuple[str, ...] = ("en_US", "en_GB", "en_CA", "en_AU")
 P_NO_ENTITY = 0.1  # share of documents without any entity
 FOCUS_COUNTS = (1, 2, 3)  # labels a document is guaranteed to contain ...
@@ -59,7 +59,7 @@ class GeneratedDoc:
     """A synthetic document: text, sorted non-overlapping ``(start, end, label)`` spans, kind."""
 
     text: str
-    spans: tuple[Span, ...]
+    spans: tuple[CharSpan, ...]
     kind: str
     template_ids: tuple[str, ...] = ()  # ``heldout.template_id`` of every clause used, in order
 
@@ -208,14 +208,14 @@ def _cased(text: str, case: Case) -> str:
     return text.lower() if case == "lower" else text.upper() if case == "upper" else text
 
 
-def _assemble(pieces: Sequence[Piece], case: Case = None) -> tuple[str, tuple[Span, ...]]:
+def _assemble(pieces: Sequence[Piece], case: Case = None) -> tuple[str, tuple[CharSpan, ...]]:
     """Join pieces into text and spans; labelled pieces are trimmed of surrounding whitespace.
 
     ``case`` lower- or upper-cases every piece before positions are counted, so spans stay exact
     even where casing changes a string's length (``"ß".upper() == "SS"``).
     """
     chunks: list[str] = []
-    spans: list[Span] = []
+    spans: list[CharSpan] = []
     pos = 0
     for text, label in pieces:
         text = _cased(text, case)
@@ -229,7 +229,7 @@ def _assemble(pieces: Sequence[Piece], case: Case = None) -> tuple[str, tuple[Sp
     return "".join(chunks), tuple(spans)
 
 
-def aligned(text: str, spans: Sequence[Span]) -> bool:
+def aligned(text: str, spans: Sequence[CharSpan]) -> bool:
     """True when every span starts and ends on a spaCy (blank English) token boundary."""
     if not spans:
         return True

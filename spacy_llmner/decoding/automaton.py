@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..tagging.escape import ESCAPES
+from ..tagging.labels import close_tag, open_tag
 from .vocab import VocabTrie
 
 if TYPE_CHECKING:
     from .canonical import CanonicalCopy
 
 _LT = ord("<")
-_ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 class State(NamedTuple):
@@ -63,7 +64,7 @@ class Constraint:
         byte_at = [len(lead)] * (len(source) + 1)
         n = len(lead)
         for i, ch in enumerate(source):
-            n += len(_ESC.get(ch, ch).encode("utf-8", "surrogatepass"))
+            n += len(ESCAPES.get(ch, ch).encode("utf-8", "surrogatepass"))
             byte_at[i + 1] = n
         starts: set[int] = set()
         ends: set[int] = set()
@@ -74,16 +75,16 @@ class Constraint:
                 ends.add(byte_at[e])
                 char_at[byte_at[s]] = s
                 char_at[byte_at[e]] = e
-        target = lead + "".join(_ESC.get(ch, ch) for ch in source).encode("utf-8", "surrogatepass")
+        target = lead + "".join(ESCAPES.get(ch, ch) for ch in source).encode("utf-8", "surrogatepass")
         return cls(target, frozenset(starts), frozenset(ends), tuple(labels), char_at)
 
     @property
     def open_tags(self) -> tuple[bytes, ...]:
-        return tuple(f"<{lab}>".encode() for lab in self.labels)
+        return tuple(open_tag(lab).encode() for lab in self.labels)
 
     @property
     def close_tags(self) -> tuple[bytes, ...]:
-        return tuple(f"</{lab}>".encode() for lab in self.labels)
+        return tuple(close_tag(lab).encode() for lab in self.labels)
 
 
 _TABLE_KEYS: dict[tuple[tuple[bytes, int], ...], int] = {}
@@ -114,8 +115,8 @@ class _TagTable(NamedTuple):
 def _tag_tables(labels: tuple[str, ...]) -> tuple[_TagTable, list[_TagTable]]:
     """The open-tag table and one close-tag table per label; the same for every document of a
     task, so built once (read-only afterwards)."""
-    opens = [f"<{lab}>".encode() for lab in labels]
-    closes = [f"</{lab}>".encode() for lab in labels]
+    opens = [open_tag(lab).encode() for lab in labels]
+    closes = [close_tag(lab).encode() for lab in labels]
     return (
         _TagTable.build([(t, i) for i, t in enumerate(opens)]),
         [_TagTable.build([(t, i)]) for i, t in enumerate(closes)],

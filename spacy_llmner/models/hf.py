@@ -21,9 +21,8 @@ from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
 from ..decoding.canonical import check_copy_tokens
 from ..decoding.fast import SHARED_PREFIX
 from ..errors import Errors, LLMNERError
-from ..prompting import ChatFrame, XMLPrompt, chat_frame, encode_segments, eos_ids
+from ..prompting import ChatFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
 from ..prompting.prompt import TaggedResponse
-from ..tagging import escape
 from .loading import (
     ADAPTER_META,
     check_adapter_dir,
@@ -145,9 +144,8 @@ class HFModel:
     def _frame(self, messages: Sequence[dict[str, str]]) -> tuple[ChatFrame, list[int]]:
         key = tuple(tuple(sorted(m.items())) for m in messages)
         if key not in self._frames:
-            frame = chat_frame(self.tokenizer, messages, self.name)
-            prefix_ids, _, _ = encode_segments(self.tokenizer, frame, "")
-            self._frames[key] = (frame, prefix_ids)
+            framed = prompt_frame(self.tokenizer, messages, self.name)
+            self._frames[key] = (framed.frame, framed.prefix_ids)
         return self._frames[key]
 
     def _get_vocab(self, frame: ChatFrame) -> Vocab:
@@ -206,7 +204,7 @@ class HFModel:
         self, prompts: list[XMLPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
         tok = self.tokenizer
-        doc_ids = [encode_segments(tok, frame, escape(p.source))[1] for p in prompts]
+        doc_ids = [document_ids(tok, frame, p.source) for p in prompts]
         if self.decoding == "free":
             from ..decoding.free import generate_free
 

@@ -253,7 +253,7 @@ def anonymize_file(
 
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
-        raise LLMNERError(Errors.E214.format(path=input_path))
+        raise LLMNERError(Errors.E108.format(path=input_path))
     kind = detect_format(input_path, fmt)
     if items_field is not None and kind != "jsonl":
         raise LLMNERError(Errors.E216.format(fmt=kind))

@@ -3,7 +3,16 @@
 Pure logic — no torch, no loaded model (the frame needs only a tokenizer's template/encode).
 """
 
-from .frame import ChatFrame, chat_frame, check_prefix_consistency, encode_segments, eos_ids
+from .frame import (
+    ChatFrame,
+    PromptFrame,
+    chat_frame,
+    check_prefix_consistency,
+    document_ids,
+    encode_segments,
+    eos_ids,
+    prompt_frame,
+)
 from .prompt import TaggedResponse, XMLPrompt
 from .labels import HIPAA, PRESETS, LabelsArg, is_valid_label, make_labels, resolve_labels
 from .template import (
@@ -24,6 +33,7 @@ __all__ = [
     "TEMPLATE_VERSION",
     "TEMPLATE_VERSIONS",
     "ChatFrame",
+    "PromptFrame",
     "LabelsArg",
     "Message",
     "PromptExample",
@@ -32,12 +42,14 @@ __all__ = [
     "chat_frame",
     "check_prefix_consistency",
     "default_example",
+    "document_ids",
     "document_message",
     "encode_segments",
     "eos_ids",
     "flatten",
     "is_valid_label",
     "make_labels",
+    "prompt_frame",
     "resolve_labels",
     "TaggedResponse",
     "XMLPrompt",

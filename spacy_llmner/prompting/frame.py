@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import Errors, LLMNERError, Warnings
+from ..tagging import escape
 from .template import Message
 
 logger = logging.getLogger("spacy_llmner")
@@ -88,6 +89,27 @@ def encode_segments(
         else []
     )
     return list(prefix), list(doc), list(answer)
+
+
+@dataclass(frozen=True)
+class PromptFrame:
+    """A conversation's frame and the token ids of its prefix (the part shared by every document)."""
+
+    frame: ChatFrame
+    prefix_ids: list[int]
+
+
+def prompt_frame(tokenizer: ChatTokenizer, messages: Sequence[Message], name: str = "") -> PromptFrame:
+    """The frame around the document for ``messages``, and its prefix tokenized: what inference,
+    training and the benchmark all start from."""
+    frame = chat_frame(tokenizer, messages, name)
+    prefix, _, _ = encode_segments(tokenizer, frame, "")
+    return PromptFrame(frame=frame, prefix_ids=prefix)
+
+
+def document_ids(tokenizer: ChatTokenizer, frame: ChatFrame, source: str) -> list[int]:
+    """Token ids of one document's turn after the prefix (the source XML-escaped, then the suffix)."""
+    return encode_segments(tokenizer, frame, escape(source))[1]
 
 
 _warned_prefix = False

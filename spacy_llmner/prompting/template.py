@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..tagging import CharSpan, escape, render
+from ..tagging.labels import close_tag, open_tag
 
 Message = dict[str, str]
 
@@ -24,7 +25,7 @@ TEMPLATE_VERSIONS = ("v1", "v2")
 
 _SYSTEM_V2 = (
     "Copy the user's text exactly, and wrap each piece of personal data in an XML tag named by "
-    "its type, e.g. <{first}>...</{first}>. Change nothing else.\n\nTypes:\n{label_list}"
+    "its type, e.g. {example}. Change nothing else.\n\nTypes:\n{label_list}"
 )
 
 _INSTRUCTION_V1 = (
@@ -85,7 +86,7 @@ def _explanation(example: PromptExample, labels: Mapping[str, str]) -> str:
         )
     found = ", and ".join(
         f'{labels[label][0].lower() + labels[label][1:]} "{example.text[s:e]}" within the '
-        f"<{label}></{label}> tag"
+        f"{open_tag(label)}{close_tag(label)} tag"
         for s, e, label in sorted(example.spans)
     )
     return (
@@ -112,13 +113,13 @@ def build_messages(
     first = next(iter(labels))
     label_list = "\n".join(f"{label}: {description}" for label, description in labels.items())
     if version == "v2":
-        return [{"role": "system", "content": _SYSTEM_V2.format(first=first, label_list=label_list)}]
+        return [{"role": "system", "content": _SYSTEM_V2.format(example=f"{open_tag(first)}...{close_tag(first)}", label_list=label_list)}]
     example = example or default_example(labels)
     hint = (
         f"a {labels[first][0].lower() + labels[first][1:]} should be enclosed within "
-        f"<{first}></{first}> tags."
+        f"{open_tag(first)}{close_tag(first)} tags."
     )
-    restate = ", ".join(f"<{lab}><{desc}></{lab}>" for lab, desc in list(labels.items())[:2])
+    restate = ", ".join(f"{open_tag(lab)}<{desc}>{close_tag(lab)}" for lab, desc in list(labels.items())[:2])
     return [
         {"role": "user", "content": _INSTRUCTION_V1.format(example_hint=hint, label_list=label_list)},
         {"role": "assistant", "content": _RESTATE_V1.format(restate_examples=restate)},

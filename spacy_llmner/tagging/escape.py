@@ -11,7 +11,8 @@ import html.entities
 import re
 from itertools import accumulate
 
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+ESCAPES: dict[str, str] = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+"""The escape table of the tagged format: the one definition (the decoder's constraint uses it too)."""
 _STRICT_RE = re.compile(r"&(amp|lt|gt);")
 _STRICT = {"amp": "&", "lt": "<", "gt": ">"}
 _LENIENT_RE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -61,4 +62,4 @@ def escape_offsets(text: str) -> list[int]:
     Lets the decoder map spaCy token boundaries (offsets into the source) into the escaped
     string the model copies.
     """
-    return list(accumulate((len(_ESCAPES.get(char, char)) for char in text), initial=0))
+    return list(accumulate((len(ESCAPES.get(char, char)) for char in text), initial=0))

@@ -25,3 +25,13 @@ def suggest_label(label: str) -> str:
     """A valid label close to ``label``, so an error message can name the fix."""
     cleaned = re.sub(r"[^A-Za-z0-9_.\-]+", "_", label).strip("_.-") or "LABEL"
     return cleaned if cleaned[0].isascii() and (cleaned[0].isalpha() or cleaned[0] == "_") else f"L_{cleaned}"
+
+
+def open_tag(label: str) -> str:
+    """The opening tag of ``label`` in the tagged format: ``<LABEL>``."""
+    return f"<{label}>"
+
+
+def close_tag(label: str) -> str:
+    """The closing tag of ``label``: ``</LABEL>``."""
+    return f"</{label}>"

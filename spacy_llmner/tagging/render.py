@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from ..errors import Errors, LLMNERError
 from .escape import escape
-from .labels import CharSpan, is_valid_label, suggest_label
+from .labels import CharSpan, close_tag, is_valid_label, open_tag, suggest_label
 
 
 def validate_spans(text: str, spans: Iterable[CharSpan]) -> list[CharSpan]:
@@ -64,7 +64,7 @@ def render(text: str, spans: Iterable[CharSpan]) -> str:
     cursor = 0
     for start, end, label in validate_spans(text, spans):
         pieces.append(escape(text[cursor:start]))
-        pieces.append(f"<{label}>{escape(text[start:end])}</{label}>")
+        pieces.append(open_tag(label) + escape(text[start:end]) + close_tag(label))
         cursor = end
     pieces.append(escape(text[cursor:]))
     return "".join(pieces)

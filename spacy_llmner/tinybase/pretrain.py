@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..prompting import TEMPLATE_VERSION, build_messages, resolve_labels
-from ..tagging import render
-from ..training.sft import SFTDataset, Span3, build_dataset, encode_plain, read_docbin
+from ..tagging import CharSpan, render
+from ..training.sft import SFTDataset, build_dataset, encode_plain, read_docbin
 from ..training.trainer import run
 from . import tiny
 from .config import BaseConfigFile
@@ -49,14 +49,14 @@ def corpus_texts(paths: Iterable[str | Path]) -> set[str]:
 
 def generate_documents(
     n: int, seed: int, locales: Sequence[str] | None, exclude: set[str]
-) -> list[tuple[str, list[Span3]]]:
+) -> list[tuple[str, list[CharSpan]]]:
     """``n`` generated documents, none with a text in ``exclude`` or repeated."""
     from ..data import iter_docs
     from ..data.generator import DEFAULT_LOCALES
 
     # train-side templates only: the held-out ones are the test split's (data/heldout.py)
     stream = iter_docs(seed, tuple(locales) if locales else DEFAULT_LOCALES, templates="train")
-    out: list[tuple[str, list[Span3]]] = []
+    out: list[tuple[str, list[CharSpan]]] = []
     seen = set(exclude)
     for doc in stream:
         if len(out) == n:
@@ -69,7 +69,7 @@ def generate_documents(
 
 
 def tokenizer_corpus(
-    docs: Sequence[tuple[str, Sequence[Span3]]], labels: dict[str, str], prompt_weight: int
+    docs: Sequence[tuple[str, Sequence[CharSpan]]], labels: dict[str, str], prompt_weight: int
 ) -> list[str]:
     """Documents, their tagged renderings (tags become tokens) and the prompt, weighted."""
     prompt = [m["content"] for m in build_messages(labels)]

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
-from .sft import Span3, doc_spans, read_docbin
+from ..tagging import CharSpan
+from .sft import doc_spans, read_docbin
 
-Example = tuple[str, list[Span3]]
+Example = tuple[str, list[CharSpan]]
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
@@ -29,7 +30,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
 
 
 def score_spans(
-    gold: Sequence[Iterable[Span3]], predicted: Sequence[Iterable[Span3]]
+    gold: Sequence[Iterable[CharSpan]], predicted: Sequence[Iterable[CharSpan]]
 ) -> dict[str, Any]:
     """Micro-averaged and per-label P/R/F1 over exact typed character spans."""
     tp: Counter[str] = Counter()
@@ -51,7 +52,7 @@ def score_spans(
 
 
 def score_chars(
-    texts: Sequence[str], gold: Sequence[Iterable[Span3]], predicted: Sequence[Iterable[Span3]]
+    texts: Sequence[str], gold: Sequence[Iterable[CharSpan]], predicted: Sequence[Iterable[CharSpan]]
 ) -> dict[str, float | int]:
     """PII-vs-not over non-space characters, labels ignored: how much personal text is covered.
 
@@ -68,7 +69,7 @@ def score_chars(
     return _prf(tp, fp, fn)
 
 
-def keep_labels(spans: Iterable[Span3], labels: Iterable[str] | None) -> list[Span3]:
+def keep_labels(spans: Iterable[CharSpan], labels: Iterable[str] | None) -> list[CharSpan]:
     """Only the spans of ``labels`` (all when None): to score a corpus annotated for fewer types."""
     if labels is None:
         return list(spans)
@@ -114,7 +115,7 @@ def read_jsonl(path: str | Path) -> list[Example]:
     return out
 
 
-def _span(span: Any) -> Span3:
+def _span(span: Any) -> CharSpan:
     if isinstance(span, Mapping):
         label = span.get("label", span.get("entity_type"))
         start = span.get("start", span.get("start_position"))
@@ -124,7 +125,7 @@ def _span(span: Any) -> Span3:
     return int(start), int(end), str(label)
 
 
-def predict(nlp: Any, texts: Sequence[str], batch_size: int = 16) -> tuple[list[list[Span3]], float]:
+def predict(nlp: Any, texts: Sequence[str], batch_size: int = 16) -> tuple[list[list[CharSpan]], float]:
     """Entities the pipeline finds in each text, and the wall time it took."""
     if not nlp.pipe_names:
         raise LLMNERError(Errors.E308.format(path=getattr(nlp, "path", None) or "<blank pipeline>"))

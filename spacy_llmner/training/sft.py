@@ -22,17 +22,17 @@ from typing import Any, Union
 from spacy.tokens import Doc
 
 from ..errors import Errors, LLMNERError
-from ..prompting import TEMPLATE_VERSION, build_messages, chat_frame, check_prefix_consistency, encode_segments
-from ..prompting.frame import ChatFrame
-from ..tagging import escape, render
+from ..prompting import TEMPLATE_VERSION, build_messages, check_prefix_consistency, encode_segments
+from ..prompting.frame import PromptFrame
+from ..prompting.frame import prompt_frame as frame_for_messages
+from ..tagging import CharSpan, escape, render
 
 logger = logging.getLogger("spacy_llmner")
 
 IGNORE = -100
 NO_PREFIX = -1
 
-Span3 = tuple[int, int, str]
-Item = Union[Doc, tuple[str, Sequence[Span3]]]
+Item = Union[Doc, tuple[str, Sequence[CharSpan]]]
 
 
 @dataclass(frozen=True)
@@ -74,27 +74,17 @@ class SFTDataset:
         return sum(sum(1 for lab in ex.labels if lab != IGNORE) for ex in self.examples)
 
 
-@dataclass(frozen=True)
-class PromptFrame:
-    """The prompt as inference builds it: the chat frame and the token ids of its prefix."""
-
-    frame: ChatFrame
-    prefix_ids: list[int]
-
-
 def prompt_frame(tokenizer: Any, labels: Mapping[str, str], template_version: str = TEMPLATE_VERSION) -> PromptFrame:
-    """Build the fixed conversation for these labels (``build_messages``) and tokenize its prefix."""
-    frame = chat_frame(tokenizer, build_messages(labels, version=template_version))
-    prefix, _, _ = encode_segments(tokenizer, frame, "")
-    return PromptFrame(frame=frame, prefix_ids=prefix)
+    """The frame of the fixed conversation for these labels (``build_messages``), prefix tokenized."""
+    return frame_for_messages(tokenizer, build_messages(labels, version=template_version))
 
 
-def doc_spans(doc: Doc) -> list[Span3]:
+def doc_spans(doc: Doc) -> list[CharSpan]:
     """Gold entities as character spans."""
     return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
 
 
-def _as_pair(item: Item) -> tuple[str, list[Span3]]:
+def _as_pair(item: Item) -> tuple[str, list[CharSpan]]:
     if isinstance(item, Doc):
         return item.text, doc_spans(item)
     text, spans = item
@@ -102,7 +92,7 @@ def _as_pair(item: Item) -> tuple[str, list[Span3]]:
 
 
 def encode_conversation(
-    tokenizer: Any, frame: PromptFrame, text: str, spans: Sequence[Span3], doc_loss: bool = False
+    tokenizer: Any, frame: PromptFrame, text: str, spans: Sequence[CharSpan], doc_loss: bool = False
 ) -> SFTExample:
     """One document as (document + suffix | answer + end) ids after the prefix, with labels.
 
