@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from ..prompting.labels import HIPAA
 
-#: The HIPAA Safe Harbor label set (DESIGN §7); ``prompting.labels.HIPAA`` is the source.
+#: The HIPAA Safe Harbor label set; ``prompting.labels.HIPAA`` is the source.
 HIPAA_ENTITIES: tuple[str, ...] = tuple(HIPAA)
 
 #: Presidio's built-in entity names → ours, for comparing Presidio's default analyzer with a

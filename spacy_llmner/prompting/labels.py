@@ -13,7 +13,7 @@ from ..errors import Errors, LLMNERError
 from ..tagging.labels import is_valid_label, suggest_label
 
 
-# HIPAA Safe Harbor identifiers, with Presidio's entity names where Presidio has one (DESIGN §7).
+# HIPAA Safe Harbor identifiers, with Presidio's entity names where Presidio has one.
 HIPAA: dict[str, str] = {
     "PERSON": "Name of a person (patient, relative, clinician or any other individual)",
     "LOCATION": "Street address, city, county, zip code or any geographic unit smaller than a state",

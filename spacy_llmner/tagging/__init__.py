@@ -1,4 +1,6 @@
-"""The tagged-text format (DESIGN.md §3): render gold spans, parse model output. Pure Python.
+"""The tagged-text format (``<LABEL>…</LABEL>`` around entities, the rest XML-escaped).
+
+Render gold spans, parse model output. Pure Python.
 
 ``render(text, spans)`` escapes ``text`` and wraps each ``(start, end, label)`` span in
 ``<LABEL>``…``</LABEL>``; ``parse(tagged, source)`` maps tags in model output back to char spans

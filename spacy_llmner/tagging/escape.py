@@ -1,7 +1,7 @@
 """XML escaping of the source text for the tagged-text format.
 
 The source is escaped in prompts and targets so that a literal ``<`` in user text can never be
-read as a tag (DESIGN.md §3). Only ``&``, ``<`` and ``>`` are escaped: quotes need no escaping in
+read as a tag. Only ``&``, ``<`` and ``>`` are escaped: quotes need no escaping in
 element content, and every extra entity would be one more thing the model has to learn to copy.
 """
 

@@ -1,4 +1,4 @@
-"""Span and label types of the tagged-text format (DESIGN.md §3)."""
+"""Span and label types of the tagged-text format, and the spelling of its tags."""
 
 from __future__ import annotations
 

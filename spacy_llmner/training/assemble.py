@@ -1,6 +1,6 @@
 """Base + adapter + labels → a saved spaCy pipeline (``training/pipeline`` in the project).
 
-The pipeline is spacy-llm's ``llm_ner`` factory with this package's task and model (DESIGN §2);
+The pipeline is spacy-llm's ``llm_ner`` factory with this package's task and model;
 the model's ``to_disk`` copies the adapter (and a small local base) into the pipeline directory,
 so ``spacy package`` ships them. ``save_io`` stays off: it would store raw text.
 """
