@@ -10,9 +10,8 @@ up to float rounding — only the prefix compute is divided by the batch size.
 
 Logits are computed only for the labelled tokens: the decoder's hidden states at the positions
 that predict one are gathered row by row and only they go through the output head. A 49k-token
-vocabulary then costs (labelled tokens × vocab), not (rows × longest answer window × vocab):
-on SmolLM2 the head and its logits were a third of a training step's time and most of its peak
-memory. Models whose head does more than a linear map (logit soft-capping, logit scaling) take
+vocabulary then costs (labelled tokens × vocab), not (rows × longest answer window × vocab);
+on SmolLM2 a step took 8% less time this way (docs/benchmarks.md). Models whose head does more than a linear map (logit soft-capping, logit scaling) take
 the plain path, with ``logits_to_keep`` on the union of the rows' positions.
 """
 
