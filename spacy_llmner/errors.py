@@ -108,6 +108,12 @@ class Errors(metaclass=ErrorsWithCodes):
         "Could not convert the GGUF weights in '{path}' into a plain model: {reason}. Use a "
         "transformers version that reads this architecture from GGUF, or a hub id."
     )
+    E017 = (
+        "The task builds prompts with template {task!r}, but the adapter was trained with "
+        "template {trained!r}: the model would see a prompt it never learned. Set the task's "
+        "`template_version = \"{trained}\"` (`python -m spacy_llmner assemble` does this from "
+        "the adapter's metadata)."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

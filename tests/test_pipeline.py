@@ -276,6 +276,20 @@ def test_coded_errors_name_the_fix(random_base: Path, adapter_dir: Path, tmp_pat
         nlp("John Doe")
 
 
+def test_adapter_trained_on_another_prompt_template_is_a_coded_error(random_base: Path, adapter_dir: Path) -> None:
+    def nlp_with(version: str) -> Any:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("llm_ner", config={
+            "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": LABELS, "template_version": version},
+            "model": {"@llm_models": "spacy_llmner.HF.v1", "name": str(random_base), "adapter": str(adapter_dir)},
+        })
+        return nlp
+
+    assert nlp_with("v1")("John Doe").text == "John Doe"  # the adapter's own template
+    with pytest.raises(LLMNERError, match=r"\[E017\].*'v2'.*'v1'"):
+        nlp_with("v2")("John Doe")
+
+
 def test_adapter_for_another_base_is_a_coded_error(
     tiny_models: dict[str, Any], adapter_dir: Path, tmp_path: Path
 ) -> None:

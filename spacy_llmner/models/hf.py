@@ -153,12 +153,16 @@ class HFModel:
             self._vocab = Vocab.from_tokenizer(self.tokenizer, eos_ids(self.tokenizer, frame))
         return self._vocab
 
-    def _check_labels(self, labels: Sequence[str]) -> None:
+    def _check_prompt(self, prompt: XMLPrompt) -> None:
+        """The adapter was trained on these labels and this prompt template (E010, E017)."""
         trained = self._adapter_meta.get("labels")
         if trained:
-            unknown = [lab for lab in labels if lab not in trained]
+            unknown = [lab for lab in prompt.labels if lab not in trained]
             if unknown:
                 raise LLMNERError(Errors.E010.format(unknown=unknown, trained=list(trained)))
+        template = self._adapter_meta.get("template_version")
+        if template and prompt.template_version and prompt.template_version != template:
+            raise LLMNERError(Errors.E017.format(task=prompt.template_version, trained=template))
 
     # --- inference -----------------------------------------------------------------------
     def __call__(self, prompts: Iterable[Iterable[XMLPrompt]]) -> Iterable[Iterable[str]]:
@@ -195,7 +199,7 @@ class HFModel:
             groups.setdefault(id(self._frame(p.messages)[0]), []).append(i)
         for idx in groups.values():
             frame, prefix_ids = self._frame(prompts[idx[0]].messages)
-            self._check_labels(prompts[idx[0]].labels)
+            self._check_prompt(prompts[idx[0]])
             for i, ans in zip(idx, self._decode_group([prompts[i] for i in idx], frame, prefix_ids)):
                 answers[i] = ans
         return cast(list[TaggedResponse], answers)

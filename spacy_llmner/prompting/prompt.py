@@ -19,6 +19,7 @@ class XMLPrompt(str):
     source: str
     labels: tuple[str, ...]
     token_spans: tuple[tuple[int, int], ...]
+    template_version: str | None  # the prompt template the messages follow (None: unknown)
 
     def __new__(
         cls,
@@ -26,16 +27,21 @@ class XMLPrompt(str):
         source: str,
         labels: Sequence[str],
         token_spans: Sequence[tuple[int, int]],
+        template_version: str | None = None,
     ) -> XMLPrompt:
         obj = super().__new__(cls, flatten([*messages, document_message(source)]))
         obj.messages = tuple(messages)
         obj.source = source
         obj.labels = tuple(labels)
         obj.token_spans = tuple(token_spans)
+        obj.template_version = template_version
         return obj
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return (XMLPrompt, (list(self.messages), self.source, list(self.labels), list(self.token_spans)))
+        return (
+            XMLPrompt,
+            (list(self.messages), self.source, list(self.labels), list(self.token_spans), self.template_version),
+        )
 
 
 class TaggedResponse(str):

@@ -120,6 +120,7 @@ class XMLNERTask:
                     shard.text,
                     self.labels,
                     [(t.idx, t.idx + len(t)) for t in shard if not t.is_space],
+                    self._template_version,
                 )
                 for shard in shards
             ]
