@@ -21,7 +21,7 @@ from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
 from ..decoding.canonical import check_copy_tokens
 from ..decoding.fast import SHARED_PREFIX
 from ..errors import Errors, LLMNERError
-from ..prompting import ChatFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
+from ..prompting import ChatFrame, PromptFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
 from ..prompting.prompt import TaggedResponse
 from .loading import (
     ADAPTER_META,
@@ -85,7 +85,7 @@ class HFModel:
         self._tokenizer: Any = None
         self._vocab: Vocab | None = None
         self._fast: FastDecoder | None = None
-        self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], tuple[ChatFrame, list[int]]] = {}
+        self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], PromptFrame] = {}
         self._adapter_meta: dict[str, Any] = {}
         self._lock = threading.Lock()
         # A missing adapter dir is not an error yet: spacy.load constructs the model from the
@@ -141,11 +141,10 @@ class HFModel:
         except Exception:  # noqa: BLE001
             return DEFAULT_CONTEXT_LENGTH
 
-    def _frame(self, messages: Sequence[dict[str, str]]) -> tuple[ChatFrame, list[int]]:
+    def _frame(self, messages: Sequence[dict[str, str]]) -> PromptFrame:
         key = tuple(tuple(sorted(m.items())) for m in messages)
         if key not in self._frames:
-            framed = prompt_frame(self.tokenizer, messages, self.name)
-            self._frames[key] = (framed.frame, framed.prefix_ids)
+            self._frames[key] = prompt_frame(self.tokenizer, messages, self.name)
         return self._frames[key]
 
     def _get_vocab(self, frame: ChatFrame) -> Vocab:
@@ -196,9 +195,10 @@ class HFModel:
         answers: list[TaggedResponse | None] = [None] * len(prompts)
         groups: dict[int, list[int]] = {}
         for i, p in enumerate(prompts):
-            groups.setdefault(id(self._frame(p.messages)[0]), []).append(i)
+            groups.setdefault(id(self._frame(p.messages)), []).append(i)
         for idx in groups.values():
-            frame, prefix_ids = self._frame(prompts[idx[0]].messages)
+            framed = self._frame(prompts[idx[0]].messages)
+            frame, prefix_ids = framed.frame, framed.prefix_ids
             self._check_prompt(prompts[idx[0]])
             for i, ans in zip(idx, self._decode_group([prompts[i] for i in idx], frame, prefix_ids)):
                 answers[i] = ans
