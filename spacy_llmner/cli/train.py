@@ -40,7 +40,7 @@ def pretrain_base_cli(
     loss_log: Path = typer.Option(Path("training/pretrain_loss.jsonl"), help="JSON-lines loss log"),
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
 ) -> None:
-    """Build and pre-train the small offline base model (a stand-in for a hub instruct model)."""
+    """Build and pre-train the small from-scratch base (the test suite's model; not the default base)."""
     from ..tinybase.config import BaseConfigFile
     from ..tinybase.pretrain import pretrain_base
 

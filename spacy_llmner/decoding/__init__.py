@@ -4,8 +4,9 @@
 fast path: speculative copy, shared prefix cache, batched rows, restricted logits) must produce
 identical output.
 
-The core (automaton, vocabulary trie, canonical copies, results) is pure Python and imports
-without torch; the decoders, which run a model, are imported on first use.
+The core (automaton, vocabulary trie, canonical copies, results) is pure Python and does not
+import torch itself; the decoders, which run a model, are imported on first use. (The package
+root imports spaCy, whose thinc imports torch when it is installed.)
 """
 
 from typing import Any

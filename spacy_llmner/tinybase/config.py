@@ -15,7 +15,7 @@ from ..training.config import TrainSettings, _bad, from_section, load_config
 
 @dataclass
 class TokenizerSettings:
-    """The offline base's byte-level BPE tokenizer."""
+    """The from-scratch base's byte-level BPE tokenizer."""
 
     vocab_size: int = 2048
     # One added token per tag (``tiny.tag_tokens``): a tag is one decision, not 3-4 pieces.
@@ -32,7 +32,7 @@ class TokenizerSettings:
 
 @dataclass
 class PretrainData:
-    """What the offline base is pre-trained on (generated, disjoint from train/dev/test)."""
+    """What the from-scratch base is pre-trained on (generated, disjoint from train/dev/test)."""
 
     n_docs: int = 4000
     seed: int = 1000

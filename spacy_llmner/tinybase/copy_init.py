@@ -1,4 +1,4 @@
-"""A copy-ready initialisation for the small offline base: induction circuit set by hand.
+"""A copy-ready initialisation for the small from-scratch base: induction circuit set by hand.
 
 Why: the tagging answer is the document again with tags inserted, so the model must *copy* from
 the prompt. A transformer learns to copy with an "induction head" (a head that attends to the

@@ -1,6 +1,8 @@
-"""The offline default base model: a small Qwen2 pre-trained here, because no hub is reachable.
+"""A small Qwen2 pre-trained here from scratch: the test suite's and the benchmark's fast model.
 
-This is a stand-in for a hub instruct model, made so the whole workflow runs offline on a CPU.
+It was the offline default base before a real pretrained LLM could be had offline (see
+``models/bases.py``); ``python -m spacy_llmner pretrain-base`` still builds one.
+
 Said plainly: it is tiny (a few million parameters), it has only ever seen synthetic documents
 from ``spacy_llmner.data``, and its "instruction data" is the tagging task itself —
 chat-formatted tagging conversations generated with a different seed than train/dev/test, with
@@ -89,7 +91,7 @@ def pretrain_base(
     loss_log: str | Path,
     exclude: Iterable[str | Path] = (),
 ) -> dict[str, Any]:
-    """Build, pre-train and save the offline base; returns a summary (also saved next to it)."""
+    """Build, pre-train and save the from-scratch base; returns a summary (also saved next to it)."""
     start = time.perf_counter()
     data = config.data
     labels = resolve_labels(config.labels)

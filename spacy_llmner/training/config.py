@@ -1,7 +1,7 @@
 """Training settings: PEFT-style dataclasses, validated on creation, read from spaCy-style ``.cfg``.
 
-A config file has one section per dataclass (``[lora]``, ``[training]``, and for the offline base
-``[model]``, ``[tokenizer]``, ``[data]``). Settings can be overridden from the command line as in
+A config file has one section per dataclass (``[lora]``, ``[training]``; the from-scratch base's
+``[model]``, ``[tokenizer]``, ``[data]`` are in ``tinybase/config.py``). Settings can be overridden from the command line as in
 ``spacy train`` (``--training.epochs 3``), so ``project.yml`` can expose them as ``vars``.
 Validation happens here so a bad value fails before any model is loaded.
 """

@@ -97,7 +97,7 @@ def encode_conversation(
     """One document as (document + suffix | answer + end) ids after the prefix, with labels.
 
     ``doc_loss`` also puts the document tokens into the loss (used only for pre-training the
-    offline base, where the document text doubles as language-modelling data).
+    from-scratch base, where the document text doubles as language-modelling data).
     """
     _, doc_ids, answer_ids = encode_segments(tokenizer, frame.frame, escape(text), render(text, spans))
     doc_labels = list(doc_ids) if doc_loss else [IGNORE] * len(doc_ids)

@@ -1,6 +1,6 @@
 """The Hugging Face ``Trainer``, taught the segmented batches and a JSON-lines loss log.
 
-Shared by LoRA fine-tuning (``lora.py``) and pre-training the offline base (``tinybase/pretrain.py``):
+Shared by LoRA fine-tuning (``lora.py``) and pre-training the from-scratch base (``tinybase/pretrain.py``):
 the loss is ``step.batch_loss`` normalised over the labelled tokens of the whole
 gradient-accumulation window (so long answers weigh as much as they should), batches come from
 ``LengthGroupedBatches`` (one prefix group, similar lengths), and every log line also goes to
