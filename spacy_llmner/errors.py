@@ -114,6 +114,11 @@ class Errors(metaclass=ErrorsWithCodes):
         "`template_version = \"{trained}\"` (`python -m spacy_llmner assemble` does this from "
         "the adapter's metadata)."
     )
+    E018 = (
+        "The adapter in '{path}' was trained with its label tags as tokens {first} onwards, but "
+        "this base tokenizer has {size} tokens, so the tags would get other ids. Load the "
+        "base model (and tokenizer) the adapter was trained on."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

@@ -108,7 +108,8 @@ class HFModel:
         device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
         self._tokenizer = load_tokenizer(self.name, self.trust_remote_code)
         self._model = load_model(
-            self.name, self.adapter, device, dtype, self.trust_remote_code, self.merge_adapter
+            self.name, self.adapter, device, dtype, self.trust_remote_code, self.merge_adapter,
+            tokenizer=self._tokenizer,
         )
 
     @property

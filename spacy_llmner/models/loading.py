@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
+from .tag_tokens import META_KEY as TAG_TOKENS
+from .tag_tokens import restore_tag_tokens
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
@@ -73,9 +75,18 @@ def load_tokenizer(name: str, trust_remote_code: bool) -> Any:
 
 
 def load_model(
-    name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, merge: bool
+    name: str,
+    adapter: str | None,
+    device: Any,
+    dtype: Any,
+    trust_remote_code: bool,
+    merge: bool,
+    tokenizer: Any = None,
 ) -> Any:
-    """Base (+ adapter, merged for inference when ``merge``) in eval mode on ``device``."""
+    """Base (+ adapter, merged for inference when ``merge``) in eval mode on ``device``.
+
+    An adapter trained with its tags as tokens adds them to ``tokenizer`` (the base's, loaded
+    by the caller) and grows the embeddings first (``tag_tokens.py``)."""
     from transformers import AutoModelForCausalLM
 
     check_local_weights(Path(name))
@@ -88,6 +99,15 @@ def load_model(
     except Exception as err:  # noqa: BLE001
         raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
     if adapter:
+        meta = check_adapter_dir(Path(adapter))
+        if meta.get(TAG_TOKENS):
+            if tokenizer is None:
+                raise LLMNERError(
+                    Errors.E011.format(
+                        name="tokenizer", value=None, hint="This adapter adds tag tokens; pass the base's tokenizer."
+                    )
+                )
+            restore_tag_tokens(tokenizer, model, meta, adapter)
         model = attach_adapter(model, Path(adapter), name, merge)
     return model.to(device).eval()
 

@@ -43,8 +43,14 @@ class LoraSettings:
     # 0: every decoder layer. N: only the top N layers get adapters, so the layers below run
     # without gradients (backward stops at the lowest adapted layer: less time and memory).
     top_layers: int = 0
+    # Each label's tags become tokens of their own, their embedding rows trained with the
+    # adapter (models/tag_tokens.py). With top_layers, their rows learn through the output head
+    # only: a gradient into the input embeddings would run backward through every layer.
+    tag_tokens: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.tag_tokens, bool):
+            raise _bad("lora.tag_tokens", self.tag_tokens, "Use true or false.")
         if not isinstance(self.top_layers, int) or isinstance(self.top_layers, bool) or self.top_layers < 0:
             raise _bad("lora.top_layers", self.top_layers, "Use 0 (every layer) or the number of top layers to adapt.")
         if not isinstance(self.r, int) or isinstance(self.r, bool) or self.r < 1:

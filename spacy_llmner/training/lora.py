@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..models.loading import ADAPTER_META, check_adapter_dir
+from ..models.tag_tokens import META_KEY as TAG_TOKENS
+from ..models.tag_tokens import add_tag_tokens
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings
 from .sft import build_dataset, read_docbin
@@ -36,8 +38,9 @@ def _linear_names(model: Any) -> list[str]:
     })
 
 
-def peft_config(settings: LoraSettings, model: Any = None) -> Any:
-    """``LoraConfig`` for causal-LM fine-tuning (``model``: the base, for ``top_layers``)."""
+def peft_config(settings: LoraSettings, model: Any = None, token_ids: list[int] | None = None) -> Any:
+    """``LoraConfig`` for causal-LM fine-tuning (``model``: the base, for ``top_layers``;
+    ``token_ids``: embedding rows trained too, the tag tokens)."""
     from peft import LoraConfig, TaskType
 
     layers = None
@@ -56,6 +59,7 @@ def peft_config(settings: LoraSettings, model: Any = None) -> Any:
         bias=settings.bias,
         layers_to_transform=layers,
         task_type=TaskType.CAUSAL_LM,
+        trainable_token_indices=list(token_ids) if token_ids else None,
     )
 
 
@@ -72,11 +76,16 @@ def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-def wrap(model: Any, settings: LoraSettings) -> Any:
-    """The base frozen, LoRA matrices trainable."""
+def wrap(model: Any, settings: LoraSettings, token_ids: list[int] | None = None) -> Any:
+    """The base frozen, LoRA matrices (and the ``token_ids`` embedding rows) trainable."""
     from peft import get_peft_model
 
-    return get_peft_model(model, peft_config(settings, model))
+    peft_model = get_peft_model(model, peft_config(settings, model, token_ids))
+    if token_ids and settings.top_layers:
+        # The rows still feed the input (forward unchanged); only their gradient from there is
+        # dropped, so backward stops at the lowest adapted layer. The head side trains them.
+        peft_model.get_input_embeddings().register_forward_hook(lambda _m, _i, out: out.detach())
+    return peft_model
 
 
 def train_adapter(
@@ -91,6 +100,7 @@ def train_adapter(
     settings = config.training
     labels = resolve_labels(config.labels)
     tokenizer, model = load_base(base, bf16=settings.bf16)
+    tag_ids = add_tag_tokens(tokenizer, model, labels) if config.lora.tag_tokens else {}
     version = config.template_version
     train = build_dataset(
         read_docbin(train_path), tokenizer, labels, settings.max_length, "train", template_version=version
@@ -100,7 +110,7 @@ def train_adapter(
         if dev_path
         else None
     )
-    model = wrap(model, config.lora)
+    model = wrap(model, config.lora, sorted(tag_ids.values()))
     if settings.gradient_checkpointing:
         model.enable_input_require_grads()
     trainable, total = model.get_nb_trainable_parameters()
@@ -114,7 +124,9 @@ def train_adapter(
         train_stats=train.stats,
         dev_stats=dev.stats if dev is not None else None,
     )
-    save_adapter(model, output_dir, base=str(base), labels=labels, summary=summary, template_version=version)
+    save_adapter(
+        model, output_dir, base=str(base), labels=labels, summary=summary, template_version=version, tag_tokens=tag_ids
+    )
     return summary
 
 
@@ -125,18 +137,23 @@ def save_adapter(
     labels: dict[str, str],
     summary: dict[str, Any],
     template_version: str = TEMPLATE_VERSION,
+    tag_tokens: dict[str, int] | None = None,
 ) -> Path:
-    """Adapter weights (safetensors) + config via peft, and the prompt it was trained with."""
+    """Adapter weights (safetensors) + config via peft, and the prompt it was trained with
+    (and the tag tokens' ids, which loading must reproduce)."""
     import shutil
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(output_dir, safe_serialization=True)
+    # The tag rows are in the adapter already (trainable tokens); peft would otherwise also save
+    # the whole resized embedding matrix (V x d: 113 MB for SmolLM2).
+    model.save_pretrained(output_dir, safe_serialization=True, save_embedding_layers=False)
     shutil.rmtree(output_dir / "_work", ignore_errors=True)
     meta = {
         "base_model": base,
         "labels": labels,
         "template_version": template_version,
+        TAG_TOKENS: dict(tag_tokens or {}),
         "training": summary,
     }
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")

@@ -74,7 +74,9 @@ def _plain_head(model: Any) -> Any:
     if getattr(text, "final_logit_softcapping", None) or getattr(text, "logit_scale", None):
         return None
     head = model.get_output_embeddings()
-    return head if isinstance(head, torch.nn.Linear) else None
+    # peft's wrapper of a tied head with trainable tag rows is still one linear map
+    base = getattr(head, "original_module", head)
+    return head if isinstance(base, torch.nn.Linear) else None
 
 
 def _shared_prefix_forward(
