@@ -4,9 +4,8 @@
 fast path: speculative copy, shared prefix cache, batched rows, restricted logits) must produce
 identical output.
 
-The core (automaton, vocabulary trie, canonical copies, results) is pure Python and does not
-import torch itself; the decoders, which run a model, are imported on first use. (The package
-root imports spaCy, whose thinc imports torch when it is installed.)
+The core (automaton, vocabulary trie, canonical copies, results) is pure Python and imports
+neither torch nor spaCy; the decoders, which run a model, are imported on first use.
 """
 
 from typing import Any
