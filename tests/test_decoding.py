@@ -212,7 +212,7 @@ def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: di
     dec = FastDecoder(model, vocab, tok, "any", "cascade")
     dec.decode(prefix, [doc], [_constraint(text, vocab)])
     assert model.config._attn_implementation == before
-    real = dec.decoder.forward
+    real = dec.kv.decoder.forward
     calls = []
 
     def boom(*args: Any, **kwargs: Any) -> Any:
@@ -222,10 +222,10 @@ def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: di
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    dec.decoder.forward = boom  # type: ignore[method-assign]
+    dec.kv.decoder.forward = boom  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="boom"):
         FastDecoder(model, vocab, tok, "any", "cascade").decode(prefix, [doc], [_constraint(text, vocab)])
-    del dec.decoder.forward
+    del dec.kv.decoder.forward
     assert model.config._attn_implementation == before
 
 
@@ -319,7 +319,7 @@ def test_out_of_memory_backs_off_to_smaller_batches(
     cons = [_constraint(t, vocab) for t in texts]
     expected = FastDecoder(model, vocab, tok).decode(prefix, docs, cons, batch_size=8)
     dec = FastDecoder(model, vocab, tok)
-    real = dec._forward
+    real = dec.kv.forward
     sizes: list[int] = []
 
     def flaky(chunks: list[list[int]], *args: Any) -> Any:
@@ -328,7 +328,7 @@ def test_out_of_memory_backs_off_to_smaller_batches(
             raise torch.OutOfMemoryError("simulated")
         return real(chunks, *args)
 
-    monkeypatch.setattr(dec, "_forward", flaky)
+    monkeypatch.setattr(dec.kv, "forward", flaky)
     got = dec.decode(prefix, docs, cons, batch_size=8)
     assert sizes  # the failure happened and was survived
     assert [g.tagged for g in got] == [e.tagged for e in expected]

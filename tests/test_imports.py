@@ -18,6 +18,8 @@ PURE = (
     "spacy_llmner.decoding",
     "spacy_llmner.decoding.automaton",
     "spacy_llmner.decoding.canonical",
+    "spacy_llmner.decoding.drafting",
+    "spacy_llmner.decoding.options",
     "spacy_llmner.decoding.result",
     "spacy_llmner.decoding.vocab",
 )

@@ -17,9 +17,7 @@ from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with
 
 import srsly
 
-from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
-from ..decoding.canonical import check_copy_tokens
-from ..decoding.fast import SHARED_PREFIX
+from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
 from ..prompting.prompt import TaggedResponse
@@ -59,24 +57,14 @@ class HFModel:
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
-        # "any": every tokenization of the source may be copied (what v1 always did);
-        # "canonical": only the tokenizer's own (see decoding/canonical.py). Same text either way.
-        check_copy_tokens(copy_tokens, tokenizer=True)
-        self.copy_tokens = copy_tokens
-        # How batched rows share the prompt prefix's KV (decoding/cascade.py); checked here so a
-        # typo fails at construction, not at the first document.
-        if shared_prefix not in SHARED_PREFIX:
-            raise LLMNERError(Errors.E011.format(
-                name="shared_prefix", value=shared_prefix, hint=f"Use one of {list(SHARED_PREFIX)}."))
-        self.shared_prefix = shared_prefix
-        for arg, value in (("batch_size", batch_size), ("max_draft", max_draft)):
-            if not isinstance(value, int) or value < 1:
-                raise LLMNERError(Errors.E011.format(name=arg, value=value, hint="Use an int >= 1."))
+        # Checked here, once, so a typo fails at construction and not at the first document.
+        self.options = FastOptions(
+            copy_tokens=copy_tokens, shared_prefix=shared_prefix, batch_size=batch_size, max_draft=max_draft
+        )
         self.name = str(name)
         self.adapter = str(adapter) if adapter else None
         self.decoding = decoding
         self.device_arg, self.dtype_arg = device, dtype
-        self.batch_size, self.max_draft = batch_size, max_draft
         self._context_length = context_length
         self.merge_adapter = merge_adapter
         self.trust_remote_code = trust_remote_code
@@ -93,6 +81,23 @@ class HFModel:
         # it at the copy inside the pipeline. A dir that exists but lacks files fails now.
         if self.adapter and Path(self.adapter).exists():
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
+
+    # The decoder's settings, as configured (read-only: they live in ``options``).
+    @property
+    def copy_tokens(self) -> str:
+        return self.options.copy_tokens
+
+    @property
+    def shared_prefix(self) -> str:
+        return self.options.shared_prefix
+
+    @property
+    def batch_size(self) -> int:
+        return self.options.batch_size
+
+    @property
+    def max_draft(self) -> int:
+        return self.options.max_draft
 
     # --- loading -------------------------------------------------------------------------
     @property
@@ -227,10 +232,8 @@ class HFModel:
             ]
         else:
             if self._fast is None:
-                self._fast = FastDecoder(self.hf_model, vocab, tok, self.copy_tokens, self.shared_prefix)
-            results = self._fast.decode(
-                prefix_ids, doc_ids, constraints, batch_size=self.batch_size, max_draft=self.max_draft
-            )
+                self._fast = FastDecoder(self.hf_model, vocab, tok, options=self.options)
+            results = self._fast.decode(prefix_ids, doc_ids, constraints)
         return [
             TaggedResponse(r.tagged, r.spans, r.scores, p.source) for r, p in zip(results, prompts)
         ]
