@@ -13,6 +13,7 @@ import pytest
 PURE = (
     "spacy_llmner",
     "spacy_llmner.errors",
+    "spacy_llmner.ty",
     "spacy_llmner.tagging",
     "spacy_llmner.prompting",
     "spacy_llmner.decoding",

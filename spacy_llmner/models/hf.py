@@ -19,8 +19,9 @@ import srsly
 
 from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
 from ..errors import Errors, LLMNERError
-from ..prompting import ChatFrame, PromptFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
+from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
 from ..prompting.prompt import TaggedResponse
+from ..ty import TaggingPrompt
 from .loading import (
     ADAPTER_META,
     check_adapter_dir,
@@ -36,7 +37,7 @@ EMBED_BASE_MAX_MB = 512
 
 
 class HFModel:
-    """A causal LM that answers XMLPrompts with tagged text (see module docstring)."""
+    """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text."""
 
     def __init__(
         self,
@@ -157,7 +158,7 @@ class HFModel:
             self._vocab = Vocab.from_tokenizer(self.tokenizer, eos_ids(self.tokenizer, frame))
         return self._vocab
 
-    def _check_prompt(self, prompt: XMLPrompt) -> None:
+    def _check_prompt(self, prompt: TaggingPrompt) -> None:
         """The adapter was trained on these labels and this prompt template (E010, E017)."""
         trained = self._adapter_meta.get("labels")
         if trained:
@@ -169,12 +170,13 @@ class HFModel:
             raise LLMNERError(Errors.E017.format(task=prompt.template_version, trained=template))
 
     # --- inference -----------------------------------------------------------------------
-    def __call__(self, prompts: Iterable[Iterable[XMLPrompt]]) -> Iterable[Iterable[str]]:
-        """Answer every prompt (all docs' shards batched together)."""
+    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
+        """Answer every prompt (all docs' shards batched together). Typed ``str`` for spacy-llm's
+        signature check; each prompt must be a ``ty.TaggingPrompt`` (E011 otherwise)."""
         nested = [list(doc_prompts) for doc_prompts in prompts]
         flat = [p for doc_prompts in nested for p in doc_prompts]
         for p in flat:
-            if not isinstance(p, XMLPrompt):
+            if not isinstance(p, TaggingPrompt):
                 raise LLMNERError(
                     Errors.E011.format(
                         name="prompt",
@@ -186,7 +188,7 @@ class HFModel:
         if not self._lock.acquire(timeout=3600):  # pragma: no cover
             raise LLMNERError(Errors.E013)
         try:
-            answers = self._answer(flat) if flat else []
+            answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
         finally:
             self._lock.release()
         out: list[list[str]] = []
@@ -196,7 +198,7 @@ class HFModel:
             i += len(doc_prompts)
         return out
 
-    def _answer(self, prompts: list[XMLPrompt]) -> list[TaggedResponse]:
+    def _answer(self, prompts: list[TaggingPrompt]) -> list[TaggedResponse]:
         answers: list[TaggedResponse | None] = [None] * len(prompts)
         groups: dict[int, list[int]] = {}
         for i, p in enumerate(prompts):
@@ -210,7 +212,7 @@ class HFModel:
         return cast(list[TaggedResponse], answers)
 
     def _decode_group(
-        self, prompts: list[XMLPrompt], frame: ChatFrame, prefix_ids: list[int]
+        self, prompts: list[TaggingPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
         tok = self.tokenizer
         doc_ids = [document_ids(tok, frame, p.source) for p in prompts]

@@ -32,9 +32,9 @@ from ..prompting import (
     flatten,
     resolve_labels,
 )
-from ..prompting.prompt import TaggedResponse
 from ..scores import set_entity_scores
 from ..tagging import parse
+from ..ty import TaggedAnswer
 from .sharding import doc_budget_bytes, shard_doc
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
@@ -128,7 +128,8 @@ class XMLNERTask:
 
     def _shard_ents(self, shard: Doc, response: str) -> tuple[list[Span], dict[tuple[int, int, str], float]]:
         scores: dict[tuple[int, int, str], float] = {}
-        if isinstance(response, TaggedResponse) and response.spans is not None and response.source == shard.text:
+        # Exact spans from a model that knows them (``ty.TaggedAnswer``), else parse the text.
+        if isinstance(response, TaggedAnswer) and response.spans is not None and response.source == shard.text:
             spans = list(response.spans)
             for span, score in zip(spans, response.scores or ()):
                 scores[span] = score
