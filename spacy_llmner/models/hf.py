@@ -24,6 +24,7 @@ from ..prompting.prompt import TaggedResponse
 from ..ty import TaggingPrompt
 from .loading import (
     ADAPTER_META,
+    AdapterMeta,
     check_adapter_dir,
     load_model,
     load_tokenizer,
@@ -38,6 +39,13 @@ EMBED_BASE_MAX_MB = 512
 
 class HFModel:
     """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text."""
+
+    # What ``to_disk`` writes in the model's directory (``from_disk`` reads the same): the cfg
+    # (``name``, and the ``base`` and ``adapter`` directories, or null), a small local base copied
+    # in, and the adapter.
+    CFG_FILE = "cfg.json"
+    BASE_DIR = "base"
+    ADAPTER_DIR = "adapter"
 
     def __init__(
         self,
@@ -75,7 +83,7 @@ class HFModel:
         self._vocab: Vocab | None = None
         self._fast: FastDecoder | None = None
         self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], PromptFrame] = {}
-        self._adapter_meta: dict[str, Any] = {}
+        self._adapter_meta = AdapterMeta()
         self._lock = threading.Lock()
         # A missing adapter dir is not an error yet: spacy.load constructs the model from the
         # saved config (paths relative to where it was trained) and only then from_disk points
@@ -252,22 +260,25 @@ class HFModel:
         """Save the adapter and (small local) base inside the pipeline, plus a small cfg."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        cfg: dict[str, Any] = {"name": self.name, "base": None, "adapter": None}
-        if self._base_is_embeddable() and (path / "base").resolve() != Path(self.name).resolve():
-            _copy_dir(Path(self.name), path / "base")
-            cfg["base"] = "base"
-        elif (path / "base").is_dir() and cfg["base"] is None and Path(self.name).resolve() == (path / "base").resolve():
-            cfg["base"] = "base"
+        base_dir, adapter_dir = path / self.BASE_DIR, path / self.ADAPTER_DIR
+        base_is_here = base_dir.resolve() == Path(self.name).resolve()  # saved over its own dir
+        base: str | None = None
+        if self._base_is_embeddable() and not base_is_here:
+            _copy_dir(Path(self.name), base_dir)
+            base = self.BASE_DIR
+        elif base_dir.is_dir() and base_is_here:
+            base = self.BASE_DIR
+        adapter: str | None = None
         if self.adapter:
-            if (path / "adapter").resolve() != Path(self.adapter).resolve():
-                _copy_dir(Path(self.adapter), path / "adapter")
-            cfg["adapter"] = "adapter"
-        srsly.write_json(path / "cfg.json", cfg)
+            if adapter_dir.resolve() != Path(self.adapter).resolve():
+                _copy_dir(Path(self.adapter), adapter_dir)
+            adapter = self.ADAPTER_DIR
+        srsly.write_json(path / self.CFG_FILE, {"name": self.name, "base": base, "adapter": adapter})
 
     def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> HFModel:
         """Point at the saved base/adapter; weights still load lazily."""
         path = Path(path)
-        cfg = srsly.read_json(path / "cfg.json")
+        cfg = srsly.read_json(path / self.CFG_FILE)
         if cfg.get("base"):
             self.name = str(path / cfg["base"])
         if cfg.get("adapter"):

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..models.loading import ADAPTER_META, check_adapter_dir
+from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings
 from .sft import build_dataset, read_docbin
@@ -133,17 +133,12 @@ def save_adapter(
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output_dir, safe_serialization=True)
     shutil.rmtree(output_dir / "_work", ignore_errors=True)
-    meta = {
-        "base_model": base,
-        "labels": labels,
-        "template_version": template_version,
-        "training": summary,
-    }
+    meta = AdapterMeta(base_model=base, labels=labels, template_version=template_version, training=summary)
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")
     return output_dir
 
 
-def read_meta(adapter_dir: str | Path) -> dict[str, Any]:
+def read_meta(adapter_dir: str | Path) -> AdapterMeta:
     """What ``train`` recorded next to an adapter (labels, template version, base).
 
     The adapter files are checked as inference checks them (E008/E007); an adapter without our
