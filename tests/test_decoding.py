@@ -286,6 +286,32 @@ def test_copy_tokens_is_checked() -> None:
         FastDecoder(None, None, None, "sometimes")  # type: ignore[arg-type]
 
 
+def test_fast_options_are_checked_in_one_place(tiny_models: dict[str, Any]) -> None:
+    """FastOptions checks every setting with E011; the model and the decoder both go through
+    it (a batch of 0 rows used to decode nothing and return no results)."""
+    from spacy_llmner.decoding import FastOptions
+    from spacy_llmner.errors import LLMNERError
+    from spacy_llmner.models.hf import HFModel
+
+    for name, value in (("copy_tokens", "sometimes"), ("shared_prefix", "sometimes"),
+                        ("batch_size", 0), ("max_draft", 0), ("batch_size", 1.5)):
+        with pytest.raises(LLMNERError, match=f"E011.*`{name}`"):
+            FastOptions(**{name: value})
+        with pytest.raises(LLMNERError, match=f"E011.*`{name}`"):
+            HFModel("not/loaded", **{name: value})
+    assert HFModel("not/loaded", batch_size=4).options == FastOptions(batch_size=4)
+    tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
+    text = "Call John Doe."
+    doc = encode_segments(tok, frame, escape(text))[1]
+    dec = FastDecoder(model, vocab, tok, options=FastOptions(max_draft=4), shared_prefix="copy")
+    assert dec.options == FastOptions(max_draft=4, shared_prefix="copy") and not dec.cascade
+    with pytest.raises(LLMNERError, match="E011.*`batch_size`"):
+        dec.decode(prefix, [doc], [_constraint(text, vocab)], batch_size=0)
+    assert dec.decode(prefix, [doc], [_constraint(text, vocab)])[0].tagged == decode_reference(
+        model, prefix + doc, _constraint(text, vocab), vocab
+    ).tagged
+
+
 def test_fast_path_uses_fewer_forward_passes(tiny_models: dict[str, Any]) -> None:
     tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
     text = "The patient was seen at the clinic and discharged home with the family today."

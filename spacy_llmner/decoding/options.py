@@ -40,7 +40,7 @@ def check_copy_tokens(copy_tokens: str, tokenizer: Any) -> None:
 
 @dataclass(frozen=True)
 class FastOptions:
-    """How the fast decoder runs. Every choice writes the same text; they change speed, memory,
+    """How the fast decoder runs. Every choice copies the same source text; they change speed, memory,
     and (``copy_tokens``) which copy decisions the model is asked to make."""
 
     # "any": every tokenization of the source may be copied; "canonical": only the tokenizer's
