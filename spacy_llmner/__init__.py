@@ -8,15 +8,32 @@ Use it through spacy-llm's ``llm_ner`` factory::
                   "adapter": "path/to/adapter"},
     })
 
-Importing this package is light (no torch); registered names resolve through entry points.
+Importing this package imports nothing heavy: not spaCy (whose thinc imports torch), not
+spacy-llm, not torch, so the pure parts (``tagging``, ``prompting``, ``decoding``'s core) stay
+light. Nothing here is needed for the above to work: every ``Language`` loads spaCy's
+``spacy_factories`` entry points, spacy-llm's among them, which registers ``llm_ner``; and our
+task and model resolve through their own entry points.
 """
 
 from __future__ import annotations
 
-import spacy_llm  # noqa: F401  - registers spacy-llm's factories, including "llm_ner"
+from typing import TYPE_CHECKING, Any
 
-from .scores import get_entity_score, set_entity_scores
+if TYPE_CHECKING:
+    from .scores import get_entity_score, set_entity_scores
 
 __version__ = "0.1.0"
+
+_LAZY = {"get_entity_score": ".scores", "set_entity_scores": ".scores"}
+
+
+def __getattr__(name: str) -> Any:
+    """The spaCy-backed helpers, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["__version__", "get_entity_score", "set_entity_scores"]

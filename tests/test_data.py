@@ -332,6 +332,22 @@ def test_to_docbin_sets_ents() -> None:
         to_docbin([{"text": "Call Jane now", "spans": [(6, 9, "PERSON")]}])
 
 
+def test_xml_name_labels_through_docbin_and_jsonl(tmp_path: Path) -> None:
+    """Labels with '-' and '.' (WNUT-17's creative-work, dotted hierarchies) convert as they are:
+    to a DocBin and back, from JSONL with a label map that renames into and out of them."""
+    text = "Watching Rick and Morty in L.A. with Ann."
+    spans = [(9, 23, "creative-work"), (27, 31, "geo.city"), (37, 40, "person")]
+    (doc,) = to_docbin([{"text": text, "spans": spans}]).get_docs(blank("en").vocab)
+    assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == spans
+    records = [{"text": text, "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in spans]}]
+    db, stats = jsonl_to_docbin(_write(tmp_path / "in.jsonl", records),
+                                label_map=parse_label_map("geo.city=geo.place,person=,work.of-art=x"))
+    assert stats.labels == Counter({"creative-work": 1, "geo.place": 1}) and stats.dropped_label == 1
+    assert docbin_to_jsonl(db) == [{"text": text, "spans": [
+        {"start": 9, "end": 23, "label": "creative-work"}, {"start": 27, "end": 31, "label": "geo.place"}]}]
+    assert parse_label_map("creative-work=work.of-art, geo.city=") == {"creative-work": "work.of-art", "geo.city": None}
+
+
 def test_write_corpus_disjoint_splits(tmp_path: Path) -> None:
     paths = write_corpus(tmp_path, 30, 10, 10, seed=4)
     assert set(paths) == {"train", "dev", "test"} and all(p.is_file() for p in paths.values())

@@ -212,7 +212,7 @@ def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: di
     dec = FastDecoder(model, vocab, tok, "any", "cascade")
     dec.decode(prefix, [doc], [_constraint(text, vocab)])
     assert model.config._attn_implementation == before
-    real = dec.decoder.forward
+    real = dec.kv.decoder.forward
     calls = []
 
     def boom(*args: Any, **kwargs: Any) -> Any:
@@ -222,10 +222,10 @@ def test_shared_prefix_is_checked_and_leaves_the_model_as_it_was(tiny_models: di
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    dec.decoder.forward = boom  # type: ignore[method-assign]
+    dec.kv.decoder.forward = boom  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="boom"):
         FastDecoder(model, vocab, tok, "any", "cascade").decode(prefix, [doc], [_constraint(text, vocab)])
-    del dec.decoder.forward
+    del dec.kv.decoder.forward
     assert model.config._attn_implementation == before
 
 
@@ -286,6 +286,32 @@ def test_copy_tokens_is_checked() -> None:
         FastDecoder(None, None, None, "sometimes")  # type: ignore[arg-type]
 
 
+def test_fast_options_are_checked_in_one_place(tiny_models: dict[str, Any]) -> None:
+    """FastOptions checks every setting with E011; the model and the decoder both go through
+    it (a batch of 0 rows used to decode nothing and return no results)."""
+    from spacy_llmner.decoding import FastOptions
+    from spacy_llmner.errors import LLMNERError
+    from spacy_llmner.models.hf import HFModel
+
+    for name, value in (("copy_tokens", "sometimes"), ("shared_prefix", "sometimes"),
+                        ("batch_size", 0), ("max_draft", 0), ("batch_size", 1.5)):
+        with pytest.raises(LLMNERError, match=f"E011.*`{name}`"):
+            FastOptions(**{name: value})
+        with pytest.raises(LLMNERError, match=f"E011.*`{name}`"):
+            HFModel("not/loaded", **{name: value})
+    assert HFModel("not/loaded", batch_size=4).options == FastOptions(batch_size=4)
+    tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
+    text = "Call John Doe."
+    doc = encode_segments(tok, frame, escape(text))[1]
+    dec = FastDecoder(model, vocab, tok, options=FastOptions(max_draft=4), shared_prefix="copy")
+    assert dec.options == FastOptions(max_draft=4, shared_prefix="copy") and not dec.cascade
+    with pytest.raises(LLMNERError, match="E011.*`batch_size`"):
+        dec.decode(prefix, [doc], [_constraint(text, vocab)], batch_size=0)
+    assert dec.decode(prefix, [doc], [_constraint(text, vocab)])[0].tagged == decode_reference(
+        model, prefix + doc, _constraint(text, vocab), vocab
+    ).tagged
+
+
 def test_fast_path_uses_fewer_forward_passes(tiny_models: dict[str, Any]) -> None:
     tok, model, vocab, prefix, frame = _setup(tiny_models["qwen2"], 0)
     text = "The patient was seen at the clinic and discharged home with the family today."
@@ -319,7 +345,7 @@ def test_out_of_memory_backs_off_to_smaller_batches(
     cons = [_constraint(t, vocab) for t in texts]
     expected = FastDecoder(model, vocab, tok).decode(prefix, docs, cons, batch_size=8)
     dec = FastDecoder(model, vocab, tok)
-    real = dec._forward
+    real = dec.kv.forward
     sizes: list[int] = []
 
     def flaky(chunks: list[list[int]], *args: Any) -> Any:
@@ -328,7 +354,7 @@ def test_out_of_memory_backs_off_to_smaller_batches(
             raise torch.OutOfMemoryError("simulated")
         return real(chunks, *args)
 
-    monkeypatch.setattr(dec, "_forward", flaky)
+    monkeypatch.setattr(dec.kv, "forward", flaky)
     got = dec.decode(prefix, docs, cons, batch_size=8)
     assert sizes  # the failure happened and was survived
     assert [g.tagged for g in got] == [e.tagged for e in expected]

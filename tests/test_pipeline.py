@@ -163,6 +163,29 @@ def test_registered_names_resolve_in_a_fresh_process(random_base: Path) -> None:
     assert proc.stdout.split() == ["XMLNERTask", "HFModel", "21", "False"]  # weights stay lazy
 
 
+def test_add_pipe_works_without_importing_anything_first(random_base: Path) -> None:
+    """``llm_ner`` comes from spacy-llm's own factory entry point, our task and model from ours:
+    nothing needs ``import spacy_llmner`` or ``import spacy_llm`` (the package root no longer
+    imports spacy-llm for them)."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import spacy
+        nlp = spacy.blank("en")
+        assert "spacy_llmner" not in sys.modules
+        nlp.add_pipe("llm_ner", config={{
+            "task": {{"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": ["PERSON"]}},
+            "model": {{"@llm_models": "spacy_llmner.HF.v1", "name": {str(random_base)!r}}},
+        }})
+        doc = nlp("John Doe was seen today.")
+        print(type(nlp.get_pipe("llm_ner")._task).__name__, doc.text == "John Doe was seen today.")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-2:] == ["XMLNERTask", "True"]
+
+
 def test_long_doc_is_sharded_and_fused_exactly() -> None:
     """A 20,000-word document is processed whole: shards cover it, fused text is identical."""
     task = XMLNERTask(LABELS)

@@ -15,6 +15,7 @@ pytest.importorskip("presidio_analyzer")
 pytest.importorskip("presidio_anonymizer")
 
 import _presidio_scripted as scripted  # noqa: E402
+import spacy  # noqa: E402
 import typer  # noqa: E402
 import typer.core  # noqa: E402
 import typer.main  # noqa: E402
@@ -107,6 +108,66 @@ def test_recognizer_mapping_and_supported_entities(nlp):
     assert {r.entity_type for r in only} == {"PERSON"}
     mrn = next(r for r in results if r.entity_type == "MRN")
     assert mrn.recognition_metadata["llmner_label"] == "MEDICAL_RECORD_NUMBER"
+
+
+XML_TEXT = "John Doe watched Star Wars in Boston, then Star Wars again in Boston."
+XML_RULES = [
+    [r"\bStar Wars\b", "creative-work", 0.9],
+    [r"\bBoston\b", "geo.city", 0.7],
+    [r"\bJohn Doe\b", "PERSON", 0.8],
+]
+
+
+@pytest.fixture(scope="module")
+def xml_nlp():
+    """A pipeline whose labels have '-' and '.' (XML names, not [A-Z_]+)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe(scripted.FACTORY, config={"rules": XML_RULES})
+    return nlp
+
+
+def _found(text, results) -> list[tuple[str, str]]:
+    return sorted((r.entity_type, text[r.start : r.end]) for r in results)
+
+
+def test_xml_name_labels_map_through_recognizer_and_analyzer(xml_nlp):
+    rec = LLMNERRecognizer(xml_nlp, entity_mapping={"geo.city": "LOCATION"})
+    assert set(rec.supported_entities) == {"creative-work", "LOCATION", "PERSON"}
+    results = rec.analyze(XML_TEXT, entities=None)
+    assert _found(XML_TEXT, results) == [
+        ("LOCATION", "Boston"), ("LOCATION", "Boston"), ("PERSON", "John Doe"),
+        ("creative-work", "Star Wars"), ("creative-work", "Star Wars"),
+    ]
+    assert {r.recognition_metadata["llmner_label"] for r in results if r.entity_type == "LOCATION"} == {"geo.city"}
+    assert _found(XML_TEXT, rec.analyze(XML_TEXT, entities=["creative-work"])) == [("creative-work", "Star Wars")] * 2
+    mapped = build_analyzer(xml_nlp, entity_mapping={"geo.city": "LOCATION"})
+    assert _found(XML_TEXT, mapped.analyze(XML_TEXT, language="en", entities=["creative-work", "LOCATION"])) == [
+        ("LOCATION", "Boston"), ("LOCATION", "Boston"), ("creative-work", "Star Wars"), ("creative-work", "Star Wars"),
+    ]
+    plain = build_analyzer(xml_nlp).analyze(XML_TEXT, language="en")
+    assert {r.entity_type for r in plain} == {"creative-work", "geo.city", "PERSON"}
+
+
+def test_xml_name_labels_through_every_operator(xml_nlp):
+    results = build_analyzer(xml_nlp).analyze(XML_TEXT, language="en")
+    replace = anonymize(XML_TEXT, results, hipaa_operators("replace"))
+    assert replace.text == (
+        "<PERSON_1> watched <creative-work_1> in <geo.city_1>, then <creative-work_1> again in <geo.city_1>."
+    )
+    named = hipaa_operators("replace", entities=["creative-work", "geo.city", "PERSON"])  # own keys
+    assert {"creative-work", "geo.city"} <= set(named)
+    assert anonymize(XML_TEXT, results, named).text == replace.text
+    assert anonymize(XML_TEXT, results, hipaa_operators("replace", numbered=False)).text == (
+        "<PERSON> watched <creative-work> in <geo.city>, then <creative-work> again in <geo.city>."
+    )
+    assert anonymize(XML_TEXT, results, hipaa_operators("mask")).text == (
+        "******** watched ********* in ******, then ********* again in ******."
+    )
+    hashed = anonymize(XML_TEXT, results, hipaa_operators("hash", salt="a-salt-of-16-bytes-or-more")).text
+    assert "Star Wars" not in hashed and "Boston" not in hashed
+    enc = anonymize(XML_TEXT, results, hipaa_operators("encrypt", key=KEY))
+    assert {i.entity_type for i in enc.items} == {"creative-work", "geo.city", "PERSON"}
+    assert deanonymize(enc.text, enc.items, key=KEY).text == XML_TEXT
 
 
 def test_recognizer_loads_a_pipeline_directory(pipeline_dir, tmp_path):

@@ -275,6 +275,55 @@ def test_gradient_checkpointing_with_plain_path_is_fine(tiny_models: dict[str, A
     assert len(losses) >= 6 and losses[-1] < losses[0]
 
 
+# Labels that are XML names but not [A-Z_]+: WNUT-17's creative-work, a dotted hierarchy.
+XML_NAME_LABELS = {"creative-work": "A title of a book, film, song or game", "geo.city": "A city"}
+XML_NAME_DOCS: list[tuple[str, list[tuple[int, int, str]]]] = [
+    ("Watching Rick and Morty in L.A. tonight.", [(9, 23, "creative-work"), (27, 31, "geo.city")]),
+    ("Read Dune twice & then left Boston.", [(5, 9, "creative-work"), (28, 34, "geo.city")]),
+    ("Nothing to see here.", []),
+]
+
+
+def test_xml_name_labels_from_docbin_through_one_training_step(tiny_models: dict[str, Any], tmp_path: Path) -> None:
+    """'-' and '.' labels survive a DocBin corpus, become the answer's tags in the SFT example
+    (and nothing else), and a LoRA step on them lowers the loss."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from spacy_llmner.data import to_docbin
+    from spacy_llmner.training.lora import wrap
+    from spacy_llmner.training.sft import read_docbin
+    from spacy_llmner.training.step import batch_loss
+
+    to_docbin([{"text": t, "spans": s} for t, s in XML_NAME_DOCS]).to_disk(tmp_path / "train.spacy")
+    docs = read_docbin(tmp_path / "train.spacy")
+    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs] == [s for _, s in XML_NAME_DOCS]
+    tok = _loaded(tiny_models, "qwen2")
+    frame = prompt_frame(tok, XML_NAME_LABELS)
+    assert "creative-work" in tok.decode(frame.prefix_ids) and "geo.city" in tok.decode(frame.prefix_ids)
+    ex = encode_conversation(tok, frame, *XML_NAME_DOCS[0])
+    answer = tok.decode([lab for lab in ex.labels if lab != IGNORE])
+    assert answer == render(*XML_NAME_DOCS[0]) + frame.frame.end
+    assert "<creative-work>Rick and Morty</creative-work>" in answer and "<geo.city>L.A.</geo.city>" in answer
+    data = build_dataset(docs, tok, XML_NAME_LABELS, max_length=4096)
+    assert len(data) == 3 and data.n_skipped == 0
+    with pytest.raises(LLMNERError, match="E306.*geo.country"):
+        build_dataset([("Left Peru.", [(5, 9, "geo.country")])], tok, XML_NAME_LABELS, max_length=4096)
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_models["qwen2"][2]))
+    model = wrap(base, LoraSettings(r=4, alpha=8, dropout=0.0))
+    batch = Collator(data.prefixes, tok.pad_token_id)(list(data.examples))
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.5)
+    loss, n = batch_loss(model, batch)
+    (loss / n).backward()
+    opt.step()
+    with torch.no_grad():
+        after, n_after = batch_loss(model, batch)
+    assert n == n_after == data.n_label_tokens() and torch.isfinite(loss)
+    assert after.item() / n < loss.item() / n
+
+
 def test_unknown_setting_and_missing_section(tmp_path: Path) -> None:
     with pytest.raises(LLMNERError, match="E302.*'epoch'"):
         from_section(TrainSettings, {"epoch": 1}, "training")

@@ -4,19 +4,19 @@
 fast path: speculative copy, shared prefix cache, batched rows, restricted logits) must produce
 identical output.
 
-The core (automaton, vocabulary trie, canonical copies, results) is pure Python and does not
-import torch itself; the decoders, which run a model, are imported on first use. (The package
-root imports spaCy, whose thinc imports torch when it is installed.)
+The core (automaton, vocabulary trie, canonical copies, results, the fast decoder's options and
+drafting) is pure Python and imports neither torch nor spaCy; the decoders, which run a model,
+are imported on first use.
 """
 
 from typing import Any
 
 from .automaton import Automaton, Constraint, Event, State
-from .result import DecodeResult, Tracker
+from .options import SHARED_PREFIX, FastOptions
+from .result import DecodeResult, DecodeStats, Tracker
 from .vocab import Vocab, VocabTrie, token_bytes
 
 _LAZY = {
-    "DecodeStats": ".fast",
     "FastDecoder": ".fast",
     "decode_batch": ".fast",
     "decode_reference": ".reference",
@@ -32,10 +32,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "SHARED_PREFIX",
     "Automaton",
     "Constraint",
     "DecodeResult",
     "DecodeStats",
+    "FastOptions",
     "Event",
     "FastDecoder",
     "State",

@@ -18,29 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import Errors, LLMNERError
 from .vocab import Vocab
-
-COPY_TOKENS = ("any", "canonical")
-
-
-def check_copy_tokens(copy_tokens: str, tokenizer: Any) -> None:
-    """``copy_tokens`` is one of ``COPY_TOKENS``; "canonical" needs the tokenizer."""
-    if copy_tokens not in COPY_TOKENS:
-        raise LLMNERError(
-            Errors.E011.format(
-                name="copy_tokens", value=copy_tokens, hint=f"Use one of {list(COPY_TOKENS)}."
-            )
-        )
-    if copy_tokens == "canonical" and tokenizer is None:
-        raise LLMNERError(
-            Errors.E011.format(
-                name="copy_tokens",
-                value=copy_tokens,
-                hint="Canonical copies need the tokenizer: pass tokenizer=... to the decoder.",
-            )
-        )
-
 
 class CanonicalCopy:
     """Per document: the canonical next token at a byte position of the target (cached).

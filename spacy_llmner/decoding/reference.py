@@ -10,7 +10,8 @@ from typing import Any
 import torch
 
 from .automaton import Automaton, Constraint
-from .canonical import CanonicalCopy, check_copy_tokens
+from .canonical import CanonicalCopy
+from .options import check_copy_tokens
 from .result import DecodeResult, Tracker
 from .vocab import Vocab
 

@@ -8,6 +8,7 @@ tokens the constraint allowed at that step. Copy steps don't count: copying is f
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .automaton import Automaton, Event, State
@@ -91,3 +92,18 @@ class Tracker:
             n_forward,
             self.forced,
         )
+
+
+@dataclass
+class DecodeStats:
+    """Counters for benchmarks: forward passes, tokens, rows per pass."""
+
+    forward_passes: int = 0
+    output_tokens: int = 0
+    row_slots: int = 0
+    per_doc_passes: list[int] = field(default_factory=list)
+    # Why each row's pass ended (see ``fast.pass_end``): where the passes go.
+    pass_ends: Counter[str] = field(default_factory=Counter)
+    # Tags put into drafts from the model's hints, and how many it then wrote there.
+    hints_proposed: int = 0
+    hints_accepted: int = 0

@@ -17,14 +17,14 @@ from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with
 
 import srsly
 
-from ..decoding import Constraint, FastDecoder, Vocab, decode_reference
-from ..decoding.canonical import check_copy_tokens
-from ..decoding.fast import SHARED_PREFIX
+from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
 from ..errors import Errors, LLMNERError
-from ..prompting import ChatFrame, PromptFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
+from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
 from ..prompting.prompt import TaggedResponse
+from ..ty import TaggingPrompt
 from .loading import (
     ADAPTER_META,
+    AdapterMeta,
     check_adapter_dir,
     load_model,
     load_tokenizer,
@@ -38,7 +38,14 @@ EMBED_BASE_MAX_MB = 512
 
 
 class HFModel:
-    """A causal LM that answers XMLPrompts with tagged text (see module docstring)."""
+    """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text."""
+
+    # What ``to_disk`` writes in the model's directory (``from_disk`` reads the same): the cfg
+    # (``name``, and the ``base`` and ``adapter`` directories, or null), a small local base copied
+    # in, and the adapter.
+    CFG_FILE = "cfg.json"
+    BASE_DIR = "base"
+    ADAPTER_DIR = "adapter"
 
     def __init__(
         self,
@@ -59,24 +66,14 @@ class HFModel:
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
-        # "any": every tokenization of the source may be copied (what v1 always did);
-        # "canonical": only the tokenizer's own (see decoding/canonical.py). Same text either way.
-        check_copy_tokens(copy_tokens, tokenizer=True)
-        self.copy_tokens = copy_tokens
-        # How batched rows share the prompt prefix's KV (decoding/cascade.py); checked here so a
-        # typo fails at construction, not at the first document.
-        if shared_prefix not in SHARED_PREFIX:
-            raise LLMNERError(Errors.E011.format(
-                name="shared_prefix", value=shared_prefix, hint=f"Use one of {list(SHARED_PREFIX)}."))
-        self.shared_prefix = shared_prefix
-        for arg, value in (("batch_size", batch_size), ("max_draft", max_draft)):
-            if not isinstance(value, int) or value < 1:
-                raise LLMNERError(Errors.E011.format(name=arg, value=value, hint="Use an int >= 1."))
+        # Checked here, once, so a typo fails at construction and not at the first document.
+        self.options = FastOptions(
+            copy_tokens=copy_tokens, shared_prefix=shared_prefix, batch_size=batch_size, max_draft=max_draft
+        )
         self.name = str(name)
         self.adapter = str(adapter) if adapter else None
         self.decoding = decoding
         self.device_arg, self.dtype_arg = device, dtype
-        self.batch_size, self.max_draft = batch_size, max_draft
         self._context_length = context_length
         self.merge_adapter = merge_adapter
         self.trust_remote_code = trust_remote_code
@@ -86,13 +83,30 @@ class HFModel:
         self._vocab: Vocab | None = None
         self._fast: FastDecoder | None = None
         self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], PromptFrame] = {}
-        self._adapter_meta: dict[str, Any] = {}
+        self._adapter_meta = AdapterMeta()
         self._lock = threading.Lock()
         # A missing adapter dir is not an error yet: spacy.load constructs the model from the
         # saved config (paths relative to where it was trained) and only then from_disk points
         # it at the copy inside the pipeline. A dir that exists but lacks files fails now.
         if self.adapter and Path(self.adapter).exists():
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
+
+    # The decoder's settings, as configured (read-only: they live in ``options``).
+    @property
+    def copy_tokens(self) -> str:
+        return self.options.copy_tokens
+
+    @property
+    def shared_prefix(self) -> str:
+        return self.options.shared_prefix
+
+    @property
+    def batch_size(self) -> int:
+        return self.options.batch_size
+
+    @property
+    def max_draft(self) -> int:
+        return self.options.max_draft
 
     # --- loading -------------------------------------------------------------------------
     @property
@@ -153,7 +167,7 @@ class HFModel:
             self._vocab = Vocab.from_tokenizer(self.tokenizer, eos_ids(self.tokenizer, frame))
         return self._vocab
 
-    def _check_prompt(self, prompt: XMLPrompt) -> None:
+    def _check_prompt(self, prompt: TaggingPrompt) -> None:
         """The adapter was trained on these labels and this prompt template (E010, E017)."""
         trained = self._adapter_meta.get("labels")
         if trained:
@@ -165,12 +179,13 @@ class HFModel:
             raise LLMNERError(Errors.E017.format(task=prompt.template_version, trained=template))
 
     # --- inference -----------------------------------------------------------------------
-    def __call__(self, prompts: Iterable[Iterable[XMLPrompt]]) -> Iterable[Iterable[str]]:
-        """Answer every prompt (all docs' shards batched together)."""
+    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
+        """Answer every prompt (all docs' shards batched together). Typed ``str`` for spacy-llm's
+        signature check; each prompt must be a ``ty.TaggingPrompt`` (E011 otherwise)."""
         nested = [list(doc_prompts) for doc_prompts in prompts]
         flat = [p for doc_prompts in nested for p in doc_prompts]
         for p in flat:
-            if not isinstance(p, XMLPrompt):
+            if not isinstance(p, TaggingPrompt):
                 raise LLMNERError(
                     Errors.E011.format(
                         name="prompt",
@@ -182,7 +197,7 @@ class HFModel:
         if not self._lock.acquire(timeout=3600):  # pragma: no cover
             raise LLMNERError(Errors.E013)
         try:
-            answers = self._answer(flat) if flat else []
+            answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
         finally:
             self._lock.release()
         out: list[list[str]] = []
@@ -192,7 +207,7 @@ class HFModel:
             i += len(doc_prompts)
         return out
 
-    def _answer(self, prompts: list[XMLPrompt]) -> list[TaggedResponse]:
+    def _answer(self, prompts: list[TaggingPrompt]) -> list[TaggedResponse]:
         answers: list[TaggedResponse | None] = [None] * len(prompts)
         groups: dict[int, list[int]] = {}
         for i, p in enumerate(prompts):
@@ -206,7 +221,7 @@ class HFModel:
         return cast(list[TaggedResponse], answers)
 
     def _decode_group(
-        self, prompts: list[XMLPrompt], frame: ChatFrame, prefix_ids: list[int]
+        self, prompts: list[TaggingPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
         tok = self.tokenizer
         doc_ids = [document_ids(tok, frame, p.source) for p in prompts]
@@ -228,10 +243,8 @@ class HFModel:
             ]
         else:
             if self._fast is None:
-                self._fast = FastDecoder(self.hf_model, vocab, tok, self.copy_tokens, self.shared_prefix)
-            results = self._fast.decode(
-                prefix_ids, doc_ids, constraints, batch_size=self.batch_size, max_draft=self.max_draft
-            )
+                self._fast = FastDecoder(self.hf_model, vocab, tok, options=self.options)
+            results = self._fast.decode(prefix_ids, doc_ids, constraints)
         return [
             TaggedResponse(r.tagged, r.spans, r.scores, p.source) for r, p in zip(results, prompts)
         ]
@@ -248,22 +261,25 @@ class HFModel:
         """Save the adapter and (small local) base inside the pipeline, plus a small cfg."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        cfg: dict[str, Any] = {"name": self.name, "base": None, "adapter": None}
-        if self._base_is_embeddable() and (path / "base").resolve() != Path(self.name).resolve():
-            _copy_dir(Path(self.name), path / "base")
-            cfg["base"] = "base"
-        elif (path / "base").is_dir() and cfg["base"] is None and Path(self.name).resolve() == (path / "base").resolve():
-            cfg["base"] = "base"
+        base_dir, adapter_dir = path / self.BASE_DIR, path / self.ADAPTER_DIR
+        base_is_here = base_dir.resolve() == Path(self.name).resolve()  # saved over its own dir
+        base: str | None = None
+        if self._base_is_embeddable() and not base_is_here:
+            _copy_dir(Path(self.name), base_dir)
+            base = self.BASE_DIR
+        elif base_dir.is_dir() and base_is_here:
+            base = self.BASE_DIR
+        adapter: str | None = None
         if self.adapter:
-            if (path / "adapter").resolve() != Path(self.adapter).resolve():
-                _copy_dir(Path(self.adapter), path / "adapter")
-            cfg["adapter"] = "adapter"
-        srsly.write_json(path / "cfg.json", cfg)
+            if adapter_dir.resolve() != Path(self.adapter).resolve():
+                _copy_dir(Path(self.adapter), adapter_dir)
+            adapter = self.ADAPTER_DIR
+        srsly.write_json(path / self.CFG_FILE, {"name": self.name, "base": base, "adapter": adapter})
 
     def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> HFModel:
         """Point at the saved base/adapter; weights still load lazily."""
         path = Path(path)
-        cfg = srsly.read_json(path / "cfg.json")
+        cfg = srsly.read_json(path / self.CFG_FILE)
         if cfg.get("base"):
             self.name = str(path / cfg["base"])
         if cfg.get("adapter"):

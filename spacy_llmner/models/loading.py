@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from ..errors import Errors, LLMNERError
-from .tag_tokens import META_KEY as TAG_TOKENS
 from .tag_tokens import restore_tag_tokens
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
+
+
+class AdapterMeta(TypedDict, total=False):
+    """What ``train`` writes to ``ADAPTER_META`` beside an adapter; inference checks prompts
+    against ``labels`` and ``template_version``. Every key may be missing (older adapters)."""
+
+    base_model: str
+    labels: dict[str, str]
+    template_version: str
+    tag_tokens: dict[str, int]  # tag -> token id, when the tags were added as tokens (tag_tokens.py)
+    training: dict[str, Any]
+
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -31,7 +42,7 @@ def check_local_weights(path: Path) -> None:
         raise LLMNERError(Errors.E007.format(path=path, files=", ".join(pickles)))
 
 
-def check_adapter_dir(path: Path) -> dict[str, Any]:
+def check_adapter_dir(path: Path) -> AdapterMeta:
     """Adapter files present? Returns the adapter's spacy_llmner metadata (may be empty)."""
     if not path.is_dir():
         raise LLMNERError(Errors.E008.format(path=path, missing="the directory itself"))
@@ -41,7 +52,7 @@ def check_adapter_dir(path: Path) -> dict[str, Any]:
             raise LLMNERError(Errors.E007.format(path=path, files="adapter_model.bin"))
         raise LLMNERError(Errors.E008.format(path=path, missing=", ".join(missing)))
     meta = path / ADAPTER_META
-    return json.loads(meta.read_text(encoding="utf8")) if meta.exists() else {}
+    return cast(AdapterMeta, json.loads(meta.read_text(encoding="utf8"))) if meta.exists() else AdapterMeta()
 
 
 def pick_device_dtype(device: str | None, dtype: str | None) -> tuple[Any, Any]:
@@ -100,7 +111,7 @@ def load_model(
         raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
     if adapter:
         meta = check_adapter_dir(Path(adapter))
-        if meta.get(TAG_TOKENS):
+        if meta.get("tag_tokens"):
             if tokenizer is None:
                 raise LLMNERError(
                     Errors.E011.format(

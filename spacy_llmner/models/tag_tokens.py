@@ -21,8 +21,6 @@ from typing import Any
 from ..errors import Errors, LLMNERError
 from ..tagging.labels import close_tag, open_tag
 
-META_KEY = "tag_tokens"  # in the adapter's metadata: {tag: token id}
-
 
 def tag_strings(labels: Iterable[str]) -> list[str]:
     """Every label's opening and closing tag, in label order."""
@@ -60,7 +58,7 @@ def add_tag_tokens(tokenizer: Any, model: Any, labels: Iterable[str]) -> dict[st
 
 def restore_tag_tokens(tokenizer: Any, model: Any, meta: Mapping[str, Any], adapter: str) -> None:
     """Before attaching an adapter trained with tag tokens: the same tokens, at the same ids."""
-    recorded: dict[str, int] = dict(meta.get(META_KEY) or {})
+    recorded: dict[str, int] = dict(meta.get("tag_tokens") or {})  # AdapterMeta.tag_tokens
     if not recorded:
         return
     got = _add(tokenizer, list(recorded))

@@ -6,6 +6,12 @@ from collections.abc import Iterable, Mapping
 
 from ..prompting.labels import HIPAA
 
+#: Keys :class:`~spacy_llmner.presidio.recognizer.LLMNERRecognizer` adds to each result's
+#: ``recognition_metadata``: the pipeline's own label (it also marks the LLM's results for the
+#: overlap policy) and where the score came from ("model" or "default").
+LABEL_KEY = "llmner_label"
+SCORE_SOURCE_KEY = "llmner_score_source"
+
 #: The HIPAA Safe Harbor label set; ``prompting.labels.HIPAA`` is the source.
 HIPAA_ENTITIES: tuple[str, ...] = tuple(HIPAA)
 

@@ -26,10 +26,9 @@ import copy
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-R = TypeVar("R")
+from .mapping import LABEL_KEY
 
-#: ``recognition_metadata`` key that marks results of :class:`LLMNERRecognizer`.
-_LLM_KEY = "llmner_label"
+R = TypeVar("R")
 
 
 def is_validated(result: Any) -> bool:
@@ -40,7 +39,7 @@ def is_validated(result: Any) -> bool:
 
 def is_llm(result: Any) -> bool:
     """True for results that came from the LLM recognizer."""
-    return _LLM_KEY in (getattr(result, "recognition_metadata", None) or {})
+    return LABEL_KEY in (getattr(result, "recognition_metadata", None) or {})
 
 
 def _priority(result: Any) -> tuple[float, bool, int, int]:

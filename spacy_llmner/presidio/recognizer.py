@@ -15,14 +15,11 @@ from spacy.tokens import Doc
 
 from ..scores import get_entity_score
 from ._pipeline import PipelineLike, load_pipeline, pipeline_labels
-from .mapping import HIPAA_ENTITIES, resolve_mapping
+from .mapping import HIPAA_ENTITIES, LABEL_KEY, SCORE_SOURCE_KEY, resolve_mapping
 from .nlp_engine import LLMNERNlpEngine
 
 #: Score used when the model gives none (e.g. an unconstrained REST model); Presidio's default.
 DEFAULT_SCORE = 0.85
-#: Keys this recognizer adds to ``RecognizerResult.recognition_metadata``.
-LABEL_KEY = "llmner_label"
-SCORE_SOURCE_KEY = "llmner_score_source"
 
 
 class LLMNERRecognizer(LocalRecognizer):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..tagging import CharSpan, escape, render
 from ..tagging.labels import close_tag, open_tag
@@ -58,6 +59,14 @@ class PromptExample:
 
     text: str
     spans: tuple[CharSpan, ...] = field(default_factory=tuple)
+
+    # The ``{"text", "spans"}`` form: the task's ``example`` setting and its saved cfg.
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PromptExample:
+        return cls(str(data["text"]), tuple(tuple(s) for s in data.get("spans", ())))  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "spans": [list(s) for s in self.spans]}
 
 
 # Worked examples by the labels they need; the first whose labels are all configured is used.

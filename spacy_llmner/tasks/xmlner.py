@@ -32,9 +32,9 @@ from ..prompting import (
     flatten,
     resolve_labels,
 )
-from ..prompting.prompt import TaggedResponse
 from ..scores import set_entity_scores
 from ..tagging import parse
+from ..ty import TaggedAnswer
 from .sharding import doc_budget_bytes, shard_doc
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
@@ -42,6 +42,9 @@ ALIGNMENT_MODES = ("strict", "contract", "expand")
 
 class XMLNERTask:
     """Tag entities by having the model rewrite the text with ``<LABEL>…</LABEL>`` tags."""
+
+    # ``to_disk`` writes the task's settings (``_cfg``) here; ``to_bytes`` is the same JSON.
+    CFG_FILE = "cfg.json"
 
     def __init__(
         self,
@@ -62,11 +65,7 @@ class XMLNERTask:
         for label, description in (label_definitions or {}).items():
             if label in self._labels:
                 self._labels[label] = description
-        self._example = (
-            PromptExample(str(example["text"]), tuple(tuple(s) for s in example.get("spans", ())))  # type: ignore[misc]
-            if example
-            else None
-        )
+        self._example = PromptExample.from_dict(example) if example else None
         self._alignment_mode = alignment_mode
         self._bytes_per_token = bytes_per_token
         self._messages: list[dict[str, str]] | None = None
@@ -128,7 +127,8 @@ class XMLNERTask:
 
     def _shard_ents(self, shard: Doc, response: str) -> tuple[list[Span], dict[tuple[int, int, str], float]]:
         scores: dict[tuple[int, int, str], float] = {}
-        if isinstance(response, TaggedResponse) and response.spans is not None and response.source == shard.text:
+        # Exact spans from a model that knows them (``ty.TaggedAnswer``), else parse the text.
+        if isinstance(response, TaggedAnswer) and response.spans is not None and response.source == shard.text:
             spans = list(response.spans)
             for span, score in zip(spans, response.scores or ()):
                 scores[span] = score
@@ -186,9 +186,7 @@ class XMLNERTask:
         return {
             "labels": self._labels,
             "template_version": self._template_version,
-            "example": None
-            if self._example is None
-            else {"text": self._example.text, "spans": [list(s) for s in self._example.spans]},
+            "example": None if self._example is None else self._example.to_dict(),
             "alignment_mode": self._alignment_mode,
             "bytes_per_token": self._bytes_per_token,
         }
@@ -198,7 +196,7 @@ class XMLNERTask:
         self._template_version = check_template_version(cfg.get("template_version", TEMPLATE_VERSION))
         self._labels = dict(cfg.get("labels") or {})
         ex = cfg.get("example")
-        self._example = PromptExample(ex["text"], tuple(tuple(s) for s in ex["spans"])) if ex else None  # type: ignore[misc]
+        self._example = PromptExample.from_dict(ex) if ex else None
         self._alignment_mode = cfg.get("alignment_mode", self._alignment_mode)
         self._bytes_per_token = cfg.get("bytes_per_token", self._bytes_per_token)
         self._messages = None
@@ -213,10 +211,10 @@ class XMLNERTask:
     def to_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg.json", self._cfg())
+        srsly.write_json(path / self.CFG_FILE, self._cfg())
 
     def from_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> XMLNERTask:
-        self._set_cfg(srsly.read_json(Path(path) / "cfg.json"))
+        self._set_cfg(srsly.read_json(Path(path) / self.CFG_FILE))
         return self
 
 

@@ -13,8 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..models.loading import ADAPTER_META, check_adapter_dir
-from ..models.tag_tokens import META_KEY as TAG_TOKENS
+from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
 from ..models.tag_tokens import add_tag_tokens
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings
@@ -149,18 +148,18 @@ def save_adapter(
     # the whole resized embedding matrix (V x d: 113 MB for SmolLM2).
     model.save_pretrained(output_dir, safe_serialization=True, save_embedding_layers=False)
     shutil.rmtree(output_dir / "_work", ignore_errors=True)
-    meta = {
-        "base_model": base,
-        "labels": labels,
-        "template_version": template_version,
-        TAG_TOKENS: dict(tag_tokens or {}),
-        "training": summary,
-    }
+    meta = AdapterMeta(
+        base_model=base,
+        labels=labels,
+        template_version=template_version,
+        tag_tokens=dict(tag_tokens or {}),
+        training=summary,
+    )
     (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")
     return output_dir
 
 
-def read_meta(adapter_dir: str | Path) -> dict[str, Any]:
+def read_meta(adapter_dir: str | Path) -> AdapterMeta:
     """What ``train`` recorded next to an adapter (labels, template version, base).
 
     The adapter files are checked as inference checks them (E008/E007); an adapter without our

@@ -1,0 +1,122 @@
+"""Drafting: what a row's output is expected to continue with, proposed for the model to verify.
+
+The rest of the source, tokenized as the tokenizer would, is a near-perfect draft; inside a tag
+whose label is still open the draft guesses one. Where the model preferred a whole-tag token in
+its last pass (``Row.hints``, read by verification), the draft puts that tag in. A draft only
+saves passes: verification decides every token, so the output does not depend on it. Pure
+Python: no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .automaton import State
+from .vocab import Vocab
+
+if TYPE_CHECKING:
+    from .rows import Row
+
+# Per row and pass: (index of the token before the draft in the row's chunk, draft ids, the
+# constraint states after each draft token).
+Draft = tuple[int, list[int], list[State]]
+# Text → token ids as the tokenizer splits it (``canonical.fast_encoder``).
+Encode = Callable[[str], list[int]]
+
+
+def draft(
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+) -> tuple[list[int], list[State]]:
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to:
+    the source as the tokenizer splits it (``draft_copy``), with the first tag the model hinted
+    at in its last pass (``Row.hints``) put in where the draft reaches its position."""
+    ids, states = draft_copy(row, st, vocab, encode, k)
+    row.hint_at = -1
+    if not row.hints:
+        return ids, states
+    for i in range(len(ids)):
+        before = st if i == 0 else states[i - 1]
+        tid = row.hints.get(before.pos)
+        if tid is None or before.tag or ids[i] == tid:
+            continue
+        after = row.auto.advance(before, vocab.pieces[tid] or b"")
+        if after is None or after.tag:
+            continue  # not a whole tag the constraint allows here
+        rest, rest_states = draft_copy(row, after, vocab, encode, k - i - 1)
+        row.hint_at = i
+        return ids[:i] + [tid] + rest, states[:i] + [after] + rest_states
+    return ids, states
+
+
+def draft_copy(
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+) -> tuple[list[int], list[State]]:
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
+
+    What is forced (the rest of a tag whose label is known, then the source) is tokenized the way
+    the tokenizer would (which is how the model was trained to copy); whatever the tokenizer's
+    split cannot follow falls back to the longest vocabulary match along the forced bytes.
+    """
+    auto = row.auto
+    forced = b""
+    if st.tag:
+        cands = [(t, label) for t, _, label in auto.tag_candidates(st) if t.startswith(st.tag)]
+        if not cands:
+            return [], []
+        # Several labels still possible: guess one. A wrong guess costs nothing (the first draft
+        # position is verified by the model anyway); a right one saves a forward pass.
+        opened = [ev.label for ev in row.tracker.events if ev.opened]
+        guess = next((t for t, label in cands if opened and label == opened[-1]), cands[0][0])
+        forced = guess[len(st.tag) :]
+    window = 8 * k
+    tail = auto.c.target[st.pos : st.pos + window]
+    at_end = st.pos + window >= auto.n
+    forced += tail
+    ids: list[int] = []
+    states: list[State] = []
+    if encode is not None and not vocab.lead:
+        try:
+            text = forced.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text:
+            enc = encode(text)
+            s = st
+            limit = len(enc) if at_end else max(len(enc) - 1, 0)  # last token may be cut short
+            for tid in enc[: min(limit, k)]:
+                data = vocab.pieces[tid] if tid < len(vocab.pieces) else None
+                s2 = auto.advance(s, data) if data else None
+                if s2 is None:
+                    break
+                ids.append(tid)
+                states.append(s2)
+                s = s2
+    if not ids:  # longest match along the forced bytes
+        s, i = st, 0
+        while len(ids) < k and i < len(forced):
+            node, best, j, s_walk, best_state = 0, None, i, s, None
+            while j < len(forced):
+                node = vocab.trie.children[node].get(forced[j], -1)
+                if node < 0:
+                    break
+                s_walk = auto.step(s_walk, forced[j])
+                if s_walk is None:
+                    break
+                j += 1
+                if node in vocab.trie.tokens:
+                    best, best_state, best_j = vocab.trie.tokens[node][0], s_walk, j
+            if best is None or best_state is None:
+                break
+            if not at_end and best_j >= len(forced):
+                break  # may be the prefix of a longer token beyond the window
+            ids.append(best)
+            states.append(best_state)
+            s, i = best_state, best_j
+    if states and auto.can_end(states[-1]) and len(ids) < k and vocab.eos_ids:
+        ids.append(vocab.eos_ids[0])
+        states.append(states[-1])
+    elif not ids and auto.can_end(st) and vocab.eos_ids:
+        ids.append(vocab.eos_ids[0])
+        states.append(st)
+    return ids, states
