@@ -38,33 +38,90 @@ def _add(tokenizer: Any, tags: list[str]) -> dict[str, int]:
 
 
 def add_tag_tokens(tokenizer: Any, model: Any, labels: Iterable[str]) -> dict[str, int]:
-    """Add the tags to ``tokenizer``, grow ``model``'s embeddings, and start each new row at the
-    mean of its former pieces' rows (a tag begins as what the model read before, not noise).
+    """Add the tags to ``tokenizer`` and grow ``model``'s embeddings (``_grow``).
 
     Returns {tag: id}, for the adapter's metadata and peft's ``trainable_token_indices``.
     """
-    import torch
-
     tags = tag_strings(labels)
     pieces = {tag: tokenizer.encode(tag, add_special_tokens=False) for tag in tags}
     ids = _add(tokenizer, tags)
-    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-    weight = model.get_input_embeddings().weight
-    with torch.no_grad():
-        for tag, tid in ids.items():
-            weight[tid] = weight[pieces[tag]].mean(dim=0)
+    _grow(model, len(tokenizer), ids, pieces)
     return ids
 
 
-def restore_tag_tokens(tokenizer: Any, model: Any, meta: Mapping[str, Any], adapter: str) -> None:
-    """Before attaching an adapter trained with tag tokens: the same tokens, at the same ids."""
+def restore_tag_tokens(tokenizer: Any, model: Any, meta: Mapping[str, Any], adapter: str) -> dict[str, int]:
+    """Before attaching an adapter trained with tag tokens: the same tokens, at the same ids,
+    with the same starting rows. Returns {tag: id} (empty for an adapter without tag tokens)."""
     recorded: dict[str, int] = dict(meta.get("tag_tokens") or {})  # AdapterMeta.tag_tokens
     if not recorded:
-        return
+        return {}
+    pieces = {tag: tokenizer.encode(tag, add_special_tokens=False) for tag in recorded}
     got = _add(tokenizer, list(recorded))
     if got != recorded:
         raise LLMNERError(
             Errors.E018.format(path=adapter, size=len(tokenizer) - len(recorded), first=min(recorded.values()))
         )
-    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    _grow(model, len(tokenizer), got, pieces)
+    return got
 
+
+def _grow(model: Any, size: int, ids: Mapping[str, int], pieces: Mapping[str, list[int]]) -> None:
+    """New rows start at the mean of the tag's former pieces' rows: the tag starts as what the
+    model read before, not as noise (and loading rebuilds exactly the rows training started from)."""
+    import torch
+
+    model.resize_token_embeddings(size, mean_resizing=False)
+    weight = model.get_input_embeddings().weight
+    with torch.no_grad():
+        for tag, tid in ids.items():
+            weight[tid] = weight[pieces[tag]].mean(dim=0)
+
+
+def input_rows(model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    """What the input embedding gives each tag id now (call before training or attaching)."""
+    import torch
+
+    index = torch.tensor(sorted(ids), dtype=torch.long)
+    emb = model.get_input_embeddings()
+    with torch.no_grad():
+        out = emb(index.to(emb.weight.device)).detach().clone()
+    return {int(t): out[i] for i, t in enumerate(index)}
+
+
+def read_tags_as_before(model: Any, rows: Mapping[int, Any]) -> Any:
+    """The model reads each tag it wrote through its starting row, not the trained one.
+
+    With tied embeddings one row is both the tag's output weight and its input embedding. The
+    adapter trains it as an output weight (from the head's gradient); were the model also to read
+    the trained row as input, that input would keep moving under the layers learning to read it
+    (measured: spans left open far too long). So the input side keeps the starting rows, in
+    training and at inference alike; the output side uses the trained ones. Input embeddings then
+    pass no gradient down, and backward stops at the lowest adapted layer.
+
+    Register on the model as it will run (after peft wraps it, or after the merge): returns the
+    hook handle.
+    """
+    import torch
+
+    index = torch.tensor(sorted(rows), dtype=torch.long)
+    emb = model.get_input_embeddings()
+    size = int(index.max()) + 1 if len(index) else 0
+    lookup = torch.full((size,), -1, dtype=torch.long)
+    lookup[index] = torch.arange(len(index))
+    table = torch.stack([rows[int(t)] for t in index]) if len(index) else None
+
+    def hook(_module: Any, args: tuple[Any, ...], out: Any) -> Any:
+        out = out.detach()
+        if table is None or not args:
+            return out
+        ids = args[0]
+        known = ids < size
+        pos = torch.where(known, lookup.to(ids.device)[ids.clamp(max=size - 1)], -1)
+        sel = pos >= 0
+        if not bool(sel.any()):
+            return out
+        out = out.clone()
+        out[sel] = table.to(device=out.device, dtype=out.dtype)[pos[sel]]
+        return out
+
+    return emb.register_forward_hook(hook)
