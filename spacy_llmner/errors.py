@@ -157,6 +157,11 @@ class Errors(metaclass=ErrorsWithCodes):
         "be located), so it cannot be stored as doc.ents. Fix the spans, or convert the data with "
         "`jsonl_to_docbin`, which drops and counts such spans."
     )
+    E111 = (
+        "spacy.blank(\"zh\") is configured with the '{segmenter}' word segmenter; CLUENER spans "
+        "are character offsets and need character tokens. Use spaCy's default Chinese tokenizer "
+        "(`[nlp.tokenizer] segmenter = \"char\"`)."
+    )
     # --- presidio (E2xx) ---
     E201 = (
         "{what} needs Microsoft Presidio, which is not installed ({reason}). Install it with "
