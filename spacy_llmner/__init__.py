@@ -16,6 +16,7 @@ from __future__ import annotations
 import spacy_llm  # noqa: F401  - registers spacy-llm's factories, including "llm_ner"
 
 from .scores import get_entity_score, set_entity_scores
+from .tasks import jsonner as _jsonner  # noqa: F401 - registers spacy_llmner.JSONNER.v1 (also an entry point)
 
 __version__ = "0.1.0"
 

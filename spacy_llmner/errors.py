@@ -119,6 +119,12 @@ class Errors(metaclass=ErrorsWithCodes):
         "this base tokenizer has {size} tokens, so the tags would get other ids. Load the "
         "base model (and tokenizer) the adapter was trained on."
     )
+    E019 = (
+        "The task answers in JSON (template {version!r}), which copy-constrained decoding cannot "
+        "write: it only inserts XML tags into the source. Set the model's `decoding = \"free\"` "
+        "(`python -m spacy_llmner assemble` does for a JSON adapter); the JSON task still drops "
+        "every string that is not in the source."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

@@ -22,6 +22,7 @@ from ..decoding.canonical import check_copy_tokens
 from ..decoding.fast import SHARED_PREFIX
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, XMLPrompt, document_ids, eos_ids, prompt_frame
+from ..prompting.json_template import is_json_template
 from ..prompting.prompt import TaggedResponse
 from .loading import (
     ADAPTER_META,
@@ -208,6 +209,8 @@ class HFModel:
     def _decode_group(
         self, prompts: list[XMLPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
+        if self.decoding != "free" and is_json_template(prompts[0].template_version):
+            raise LLMNERError(Errors.E019.format(version=prompts[0].template_version))
         tok = self.tokenizer
         doc_ids = [document_ids(tok, frame, p.source) for p in prompts]
         if self.decoding == "free":

@@ -12,6 +12,7 @@ from typing import Any
 
 _package = "spacy_llmner"
 from ..prompting import PRESETS, resolve_labels
+from ..prompting.json_template import is_json_template
 from .lora import read_meta
 
 
@@ -30,13 +31,19 @@ def pipeline_config(
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
     in training (``decoding/canonical.py``): same text, fewer forward passes."""
+    json_answer = is_json_template(template_version)  # the seed's format: JSONNER.v1, free decoding
     return {
-        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels, "template_version": template_version},
+        "task": {
+            "@llm_tasks": "spacy_llmner.JSONNER.v1" if json_answer else "spacy_llmner.XMLNER.v1",
+            "labels": labels,
+            "template_version": template_version,
+        },
         "model": {
             "@llm_models": "spacy_llmner.HF.v1",
             "name": base,
             "adapter": adapter,
             "copy_tokens": copy_tokens,
+            **({"decoding": "free"} if json_answer else {}),
         },
         "save_io": False,
     }
