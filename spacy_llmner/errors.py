@@ -125,6 +125,13 @@ class Errors(metaclass=ErrorsWithCodes):
         "(`python -m spacy_llmner assemble` does for a JSON adapter); the JSON task still drops "
         "every string that is not in the source."
     )
+    E020 = (
+        "The adapter was trained with {method!r} (prefix tuning), whose learned keys and values "
+        "peft prepends inside its own forward; the {decoding!r} decoder runs the model with its "
+        "own KV cache and would silently drop them. Set the model's `decoding = \"free\"` "
+        "(peft's generate keeps the prefix; the task parses the answer tolerantly), or train a "
+        "LoRA adapter (`[peft] method = \"lora\"`) for copy-constrained decoding."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

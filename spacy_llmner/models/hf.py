@@ -26,6 +26,7 @@ from ..prompting.json_template import is_json_template
 from ..prompting.prompt import TaggedResponse
 from .loading import (
     ADAPTER_META,
+    PEFT_METHOD,
     check_adapter_dir,
     load_model,
     load_tokenizer,
@@ -211,6 +212,8 @@ class HFModel:
     ) -> list[TaggedResponse]:
         if self.decoding != "free" and is_json_template(prompts[0].template_version):
             raise LLMNERError(Errors.E019.format(version=prompts[0].template_version))
+        if self.decoding != "free" and self._adapter_meta.get(PEFT_METHOD, "lora") != "lora":
+            raise LLMNERError(Errors.E020.format(method=self._adapter_meta[PEFT_METHOD], decoding=self.decoding))
         tok = self.tokenizer
         doc_ids = [document_ids(tok, frame, p.source) for p in prompts]
         if self.decoding == "free":

@@ -17,6 +17,7 @@ from .tag_tokens import restore_tag_tokens
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
+PEFT_METHOD = "peft_method"  # key in ADAPTER_META: "lora" (absent in older adapters) or "prefix"
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -129,4 +130,6 @@ def attach_adapter(model: Any, path: Path, base_name: str, merge: bool) -> Any:
                 reason=f"{type(err).__name__}: {str(err)[:300]}",
             )
         ) from err
-    return peft_model.merge_and_unload() if merge else peft_model
+    if merge and not peft_model.active_peft_config.is_prompt_learning:
+        return peft_model.merge_and_unload()
+    return peft_model  # prefix tuning has nothing to merge: peft prepends its keys/values

@@ -13,6 +13,7 @@ from typing import Any
 _package = "spacy_llmner"
 from ..prompting import PRESETS, resolve_labels
 from ..prompting.json_template import is_json_template
+from ..models.loading import PEFT_METHOD
 from .lora import read_meta
 
 
@@ -25,13 +26,15 @@ def _labels_arg(labels: dict[str, str]) -> Any:
 
 
 def pipeline_config(
-    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1"
+    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1",
+    peft_method: str = "lora",
 ) -> dict[str, Any]:
     """The ``llm_ner`` component config.
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
     in training (``decoding/canonical.py``): same text, fewer forward passes."""
     json_answer = is_json_template(template_version)  # the seed's format: JSONNER.v1, free decoding
+    free = json_answer or peft_method != "lora"  # prefix tuning: only peft's generate keeps the prefix (E020)
     return {
         "task": {
             "@llm_tasks": "spacy_llmner.JSONNER.v1" if json_answer else "spacy_llmner.XMLNER.v1",
@@ -43,7 +46,7 @@ def pipeline_config(
             "name": base,
             "adapter": adapter,
             "copy_tokens": copy_tokens,
-            **({"decoding": "free"} if json_answer else {}),
+            **({"decoding": "free"} if free else {}),
         },
         "save_io": False,
     }
@@ -74,6 +77,7 @@ def assemble(
             str(base), str(adapter) if adapter else None, _labels_arg(label_set), copy_tokens,
             # the prompt the adapter was trained with
             meta.get("template_version", "v1"),
+            meta.get(PEFT_METHOD, "lora"),
         ),
     )
     try:
