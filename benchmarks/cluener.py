@@ -75,6 +75,7 @@ def score(
     name: str = typer.Option(..., help="Row name: xml, json, spacy, ..."),
     output: Path = typer.Option(..., help="Scores JSON"),
     batch_size: int = typer.Option(16, help="Docs per nlp.pipe batch"),
+    limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
 ) -> None:
     """Predict once; span-level and string-level scores, time, and JSON align counts."""
     import spacy
@@ -82,6 +83,7 @@ def score(
     from spacy_llmner.training.evaluate import predict, read_examples, score_chars, score_spans
 
     examples = read_examples(data)
+    examples = examples[:limit] if limit > 0 else examples
     texts = [t for t, _ in examples]
     gold = [s for _, s in examples]
     nlp = spacy.load(pipeline)
