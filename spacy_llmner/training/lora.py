@@ -1,7 +1,9 @@
-"""LoRA fine-tuning of a causal LM on a DocBin corpus; the adapter is saved as safetensors.
+"""LoRA (or prefix-tuning) fine-tuning of a causal LM on a DocBin corpus; the adapter is saved
+as safetensors.
 
 The base model stays frozen; peft wraps all linear projections (by default) with low-rank
-updates. The prompt is built from the task's label set and template version, which are written
+updates, or, with ``[peft] method = "prefix"``, learns keys and values prepended at every layer
+(the method is recorded next to the adapter: inference must know it, see E020). The prompt is built from the task's label set and template version, which are written
 next to the adapter (``spacy_llmner.json``) so the pipeline can check that it runs the adapter
 with the prompt it was trained on.
 """
