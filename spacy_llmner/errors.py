@@ -119,6 +119,19 @@ class Errors(metaclass=ErrorsWithCodes):
         "this base tokenizer has {size} tokens, so the tags would get other ids. Load the "
         "base model (and tokenizer) the adapter was trained on."
     )
+    E019 = (
+        "The task answers in JSON (template {version!r}), which copy-constrained decoding cannot "
+        "write: it only inserts XML tags into the source. Set the model's `decoding = \"free\"` "
+        "(`python -m spacy_llmner assemble` does for a JSON adapter); the JSON task still drops "
+        "every string that is not in the source."
+    )
+    E020 = (
+        "The adapter was trained with {method!r} (prefix tuning), whose learned keys and values "
+        "peft prepends inside its own forward; the {decoding!r} decoder runs the model with its "
+        "own KV cache and would silently drop them. Set the model's `decoding = \"free\"` "
+        "(peft's generate keeps the prefix; the task parses the answer tolerantly), or train a "
+        "LoRA adapter (`[peft] method = \"lora\"`) for copy-constrained decoding."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "
@@ -156,6 +169,11 @@ class Errors(metaclass=ErrorsWithCodes):
         "boundaries, is out of range, or overlaps another entity (-1 means the overlap could not "
         "be located), so it cannot be stored as doc.ents. Fix the spans, or convert the data with "
         "`jsonl_to_docbin`, which drops and counts such spans."
+    )
+    E111 = (
+        "spacy.blank(\"zh\") is configured with the '{segmenter}' word segmenter; CLUENER spans "
+        "are character offsets and need character tokens. Use spaCy's default Chinese tokenizer "
+        "(`[nlp.tokenizer] segmenter = \"char\"`)."
     )
     # --- presidio (E2xx) ---
     E201 = (

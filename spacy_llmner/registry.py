@@ -11,6 +11,7 @@ from spacy_llm.registry import registry as llm_registry
 
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
+from .tasks.jsonner import TASK_JSON_V1, make_jsonner_task
 from .tasks.xmlner import make_xmlner_task
 
 TASK_V1 = "spacy_llmner.XMLNER.v1"
@@ -21,6 +22,7 @@ LABELS_V1 = "spacy_llmner.labels.v1"
 def register() -> None:
     """Idempotent: re-registering the same function is a no-op for catalogue."""
     llm_registry.llm_tasks.register(TASK_V1, func=make_xmlner_task)
+    llm_registry.llm_tasks.register(TASK_JSON_V1, func=make_jsonner_task)
     llm_registry.llm_models.register(MODEL_V1, func=make_hf_model)
     spacy_registry.misc.register(LABELS_V1, func=make_labels)
 

@@ -55,8 +55,13 @@ def decode_reference(
     device = next(model.parameters()).device
     out = model(input_ids=torch.tensor([prompt_ids], device=device), use_cache=True)
     past, logits, n_forward = out.past_key_values, out.logits[0, -1], 1
-    # Every step consumes at least one byte or ends, so this bound is never the reason to stop.
-    for _ in range(len(constraint.target) * 4 + 64):
+    # Every step writes at least one byte or ends, and the output is at most the target plus one
+    # open and one close tag per entity (at most one entity per token boundary), so this bound is
+    # never the reason to stop. (A bound of 4 steps per target byte was: on Chinese text every
+    # 3-byte character is a token, and random models tag each one, in tags of several tokens.)
+    n_entities = min(len(constraint.starts), len(constraint.ends))
+    tag_bytes = max(map(len, constraint.open_tags), default=0) + max(map(len, constraint.close_tags), default=0)
+    for _ in range(len(constraint.target) + n_entities * tag_bytes + 64):
         pick = choose(logits, auto, tracker, vocab)
         if pick is None:
             tracker.force_finish()

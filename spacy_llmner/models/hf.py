@@ -20,6 +20,7 @@ import srsly
 from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
+from ..prompting.json_template import is_json_template
 from ..prompting.prompt import TaggedResponse
 from ..ty import TaggingPrompt
 from .loading import (
@@ -223,6 +224,10 @@ class HFModel:
     def _decode_group(
         self, prompts: list[TaggingPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
+        if self.decoding != "free" and is_json_template(prompts[0].template_version):
+            raise LLMNERError(Errors.E019.format(version=prompts[0].template_version))
+        if self.decoding != "free" and self._adapter_meta.get("peft_method", "lora") != "lora":
+            raise LLMNERError(Errors.E020.format(method=self._adapter_meta["peft_method"], decoding=self.decoding))
         tok = self.tokenizer
         doc_ids = [document_ids(tok, frame, p.source) for p in prompts]
         if self.decoding == "free":

@@ -25,6 +25,7 @@ class AdapterMeta(TypedDict, total=False):
     base_model: str
     labels: dict[str, str]
     template_version: str
+    peft_method: str  # "lora" (absent in older adapters) or "prefix"
     tag_tokens: dict[str, int]  # tag -> token id, when the tags were added as tokens (tag_tokens.py)
     training: dict[str, Any]
 
@@ -143,4 +144,6 @@ def attach_adapter(model: Any, path: Path, base_name: str, merge: bool) -> Any:
                 reason=f"{type(err).__name__}: {str(err)[:300]}",
             )
         ) from err
-    return peft_model.merge_and_unload() if merge else peft_model
+    if merge and not peft_model.active_peft_config.is_prompt_learning:
+        return peft_model.merge_and_unload()
+    return peft_model  # prefix tuning has nothing to merge: peft prepends its keys/values

@@ -11,6 +11,7 @@ from typing import Union
 
 from ..errors import Errors, LLMNERError
 from ..tagging.labels import is_valid_label, suggest_label
+from .presets_zh import CLUENER
 
 
 # HIPAA Safe Harbor identifiers, with Presidio's entity names where Presidio has one.
@@ -38,7 +39,7 @@ HIPAA: dict[str, str] = {
     "ORGANIZATION": "Name of an organization (hospital, clinic, employer, insurer, company)",
 }
 
-PRESETS: dict[str, dict[str, str]] = {"hipaa": HIPAA}
+PRESETS: dict[str, dict[str, str]] = {"hipaa": HIPAA, "cluener": CLUENER}
 
 LabelsArg = Union[str, Sequence[str], Mapping[str, Union[str, None]]]
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from ..tagging import CharSpan, escape, render
 from ..tagging.labels import close_tag, open_tag
+from .json_template import JSON_TEMPLATES, build_json_messages, is_json_template
 
 Message = dict[str, str]
 
 TEMPLATE_VERSION = "v1"  # the task's default, so pipelines saved before v2 load unchanged
-TEMPLATE_VERSIONS = ("v1", "v2")
+TEMPLATE_VERSIONS = ("v1", "v2", *JSON_TEMPLATES)  # json1: the JSON answer (json_template.py)
 
 _SYSTEM_V2 = (
     "Copy the user's text exactly, and wrap each piece of personal data in an XML tag named by "
@@ -120,6 +121,8 @@ def build_messages(
     """The fixed conversation before the document: identical for every document."""
     check_template_version(version)
     first = next(iter(labels))
+    if is_json_template(version):
+        return build_json_messages(labels)
     label_list = "\n".join(f"{label}: {description}" for label, description in labels.items())
     if version == "v2":
         return [{"role": "system", "content": _SYSTEM_V2.format(example=f"{open_tag(first)}...{close_tag(first)}", label_list=label_list)}]

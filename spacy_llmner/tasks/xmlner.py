@@ -32,6 +32,7 @@ from ..prompting import (
     flatten,
     resolve_labels,
 )
+from ..prompting.json_template import is_json_template
 from ..scores import set_entity_scores
 from ..tagging import parse
 from ..ty import TaggedAnswer
@@ -56,7 +57,7 @@ class XMLNERTask:
         bytes_per_token: float = 1.0,
         template_version: str = TEMPLATE_VERSION,
     ) -> None:
-        self._template_version = check_template_version(template_version)
+        self._template_version = self._check_template(template_version)
         if alignment_mode not in ALIGNMENT_MODES:
             raise LLMNERError(
                 Errors.E011.format(name="alignment_mode", value=alignment_mode, hint=f"Use one of {ALIGNMENT_MODES}.")
@@ -69,6 +70,15 @@ class XMLNERTask:
         self._alignment_mode = alignment_mode
         self._bytes_per_token = bytes_per_token
         self._messages: list[dict[str, str]] | None = None
+
+    def _check_template(self, version: str) -> str:
+        """A known template whose answer is tagged text (JSON templates belong to JSONNER.v1)."""
+        check_template_version(version)
+        if is_json_template(version):
+            raise LLMNERError(Errors.E011.format(
+                name="template_version", value=version,
+                hint="It is a JSON-answer template; use the task spacy_llmner.JSONNER.v1 with it."))
+        return version
 
     # --- labels (spacy-llm's LabeledTask) ------------------------------------------------
     @property
@@ -193,7 +203,7 @@ class XMLNERTask:
 
     def _set_cfg(self, cfg: Mapping[str, Any]) -> None:
         # Pipelines saved before template versions were configurable carry v1.
-        self._template_version = check_template_version(cfg.get("template_version", TEMPLATE_VERSION))
+        self._template_version = self._check_template(cfg.get("template_version", TEMPLATE_VERSION))
         self._labels = dict(cfg.get("labels") or {})
         ex = cfg.get("example")
         self._example = PromptExample.from_dict(ex) if ex else None

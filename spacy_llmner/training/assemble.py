@@ -12,6 +12,7 @@ from typing import Any
 
 _package = "spacy_llmner"
 from ..prompting import PRESETS, resolve_labels
+from ..prompting.json_template import is_json_template
 from .lora import read_meta
 
 
@@ -24,19 +25,27 @@ def _labels_arg(labels: dict[str, str]) -> Any:
 
 
 def pipeline_config(
-    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1"
+    base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1",
+    peft_method: str = "lora",
 ) -> dict[str, Any]:
     """The ``llm_ner`` component config.
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
     in training (``decoding/canonical.py``): same text, fewer forward passes."""
+    json_answer = is_json_template(template_version)  # the seed's format: JSONNER.v1, free decoding
+    free = json_answer or peft_method != "lora"  # prefix tuning: only peft's generate keeps the prefix (E020)
     return {
-        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": labels, "template_version": template_version},
+        "task": {
+            "@llm_tasks": "spacy_llmner.JSONNER.v1" if json_answer else "spacy_llmner.XMLNER.v1",
+            "labels": labels,
+            "template_version": template_version,
+        },
         "model": {
             "@llm_models": "spacy_llmner.HF.v1",
             "name": base,
             "adapter": adapter,
             "copy_tokens": copy_tokens,
+            **({"decoding": "free"} if free else {}),
         },
         "save_io": False,
     }
@@ -67,6 +76,7 @@ def assemble(
             str(base), str(adapter) if adapter else None, _labels_arg(label_set), copy_tokens,
             # the prompt the adapter was trained with
             meta.get("template_version", "v1"),
+            meta.get("peft_method", "lora"),
         ),
     )
     try:

@@ -73,6 +73,24 @@ class LoraSettings:
             raise _bad("lora.bias", self.bias, "Use 'none', 'all' or 'lora_only'.")
 
 
+PEFT_METHODS = ("lora", "prefix")
+
+
+@dataclass
+class PeftSettings:
+    """Which PEFT method trains: LoRA (default) or prefix tuning (P-tuning v2, the seed's method:
+    learned key/value vectors prepended at every layer, ``num_virtual_tokens`` long)."""
+
+    method: str = "lora"
+    num_virtual_tokens: int = 64
+
+    def __post_init__(self) -> None:
+        if self.method not in PEFT_METHODS:
+            raise _bad("peft.method", self.method, f"Use one of {list(PEFT_METHODS)}.")
+        if not isinstance(self.num_virtual_tokens, int) or isinstance(self.num_virtual_tokens, bool) or self.num_virtual_tokens < 1:
+            raise _bad("peft.num_virtual_tokens", self.num_virtual_tokens, "Use an integer >= 1 (the seed: 64 or 128).")
+
+
 @dataclass
 class TrainSettings:
     """The loop: epochs, optimiser, batching. ``max_length`` counts prompt + document + answer."""
@@ -162,14 +180,25 @@ class LoraConfigFile:
     lora: LoraSettings
     training: TrainSettings
     labels: str = "hipaa"
-    # The prompt template ("v1" seed recipe, "v2" compact); recorded with the adapter.
+    # The prompt template ("v1" seed recipe, "v2" compact, "json1" JSON answer); recorded with the adapter.
     template_version: str = "v1"
+    # [peft] (optional): LoRA unless it says otherwise; [lora] is read either way.
+    peft: PeftSettings = field(default_factory=PeftSettings)
 
     def __post_init__(self) -> None:
         from ..prompting import TEMPLATE_VERSIONS
 
         if self.template_version not in TEMPLATE_VERSIONS:
             raise _bad("task.template_version", self.template_version, f"Use one of {list(TEMPLATE_VERSIONS)}.")
+        if self.peft.method == "prefix":
+            if self.training.shared_prefix:
+                raise _bad(
+                    "training.shared_prefix", True,
+                    "Prefix tuning passes its own past_key_values into every forward, so the prompt "
+                    "cannot also be shared as a KV cache; set training.shared_prefix = false.",
+                )
+            if self.lora.tag_tokens:
+                raise _bad("lora.tag_tokens", True, "Tag tokens train with LoRA only; set it false for prefix tuning.")
 
     @classmethod
     def load(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> LoraConfigFile:
@@ -181,6 +210,7 @@ class LoraConfigFile:
         return cls(
             lora=from_section(LoraSettings, cfg["lora"], "lora"),
             training=from_section(TrainSettings, cfg["training"], "training"),
+            peft=from_section(PeftSettings, cfg.get("peft"), "peft"),
             labels=task.get("labels", "hipaa"),
             template_version=task.get("template_version", "v1"),
         )

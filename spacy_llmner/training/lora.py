@@ -1,7 +1,9 @@
-"""LoRA fine-tuning of a causal LM on a DocBin corpus; the adapter is saved as safetensors.
+"""LoRA (or prefix-tuning) fine-tuning of a causal LM on a DocBin corpus; the adapter is saved
+as safetensors.
 
 The base model stays frozen; peft wraps all linear projections (by default) with low-rank
-updates. The prompt is built from the task's label set and template version, which are written
+updates, or, with ``[peft] method = "prefix"``, learns keys and values prepended at every layer
+(the method is recorded next to the adapter: inference must know it, see E020). The prompt is built from the task's label set and template version, which are written
 next to the adapter (``spacy_llmner.json``) so the pipeline can check that it runs the adapter
 with the prompt it was trained on.
 """
@@ -16,7 +18,7 @@ from typing import Any
 from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
 from ..models.tag_tokens import add_tag_tokens, input_rows, read_tags_as_before
 from ..prompting import TEMPLATE_VERSION, resolve_labels
-from .config import LoraConfigFile, LoraSettings
+from .config import LoraConfigFile, LoraSettings, PeftSettings
 from .sft import build_dataset, read_docbin
 from .trainer import run
 
@@ -75,10 +77,22 @@ def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-def wrap(model: Any, settings: LoraSettings, token_ids: list[int] | None = None) -> Any:
+def prefix_config(settings: PeftSettings) -> Any:
+    """``PrefixTuningConfig``: ``num_virtual_tokens`` learned key/value vectors at every layer
+    (P-tuning v2, the seed's method, without the reparameterising MLP)."""
+    from peft import PrefixTuningConfig, TaskType
+
+    return PrefixTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=settings.num_virtual_tokens)
+
+
+def wrap(model: Any, settings: LoraSettings, token_ids: list[int] | None = None, peft: PeftSettings | None = None) -> Any:
     """The base frozen, LoRA matrices (and the ``token_ids`` embedding rows, as output weights:
-    ``tag_tokens.read_tags_as_before``) trainable."""
+    ``tag_tokens.read_tags_as_before``) trainable; or, with ``peft.method == "prefix"``, only the
+    virtual tokens' keys and values."""
     from peft import get_peft_model
+
+    if peft is not None and peft.method == "prefix":
+        return get_peft_model(model, prefix_config(peft))
 
     rows = input_rows(model, token_ids) if token_ids else {}
     peft_model = get_peft_model(model, peft_config(settings, model, token_ids))
@@ -109,7 +123,7 @@ def train_adapter(
         if dev_path
         else None
     )
-    model = wrap(model, config.lora, sorted(tag_ids.values()))
+    model = wrap(model, config.lora, sorted(tag_ids.values()), config.peft)
     if settings.gradient_checkpointing:
         model.enable_input_require_grads()
     trainable, total = model.get_nb_trainable_parameters()
@@ -118,13 +132,15 @@ def train_adapter(
     summary.update(
         trainable_params=int(trainable),
         total_params=int(total),
-        top_layers=config.lora.top_layers,
+        top_layers=config.lora.top_layers if config.peft.method == "lora" else None,
+        peft_method=config.peft.method,
         template_version=version,
         train_stats=train.stats,
         dev_stats=dev.stats if dev is not None else None,
     )
     save_adapter(
-        model, output_dir, base=str(base), labels=labels, summary=summary, template_version=version, tag_tokens=tag_ids
+        model, output_dir, base=str(base), labels=labels, summary=summary, template_version=version, tag_tokens=tag_ids,
+        peft_method=config.peft.method,
     )
     return summary
 
@@ -137,6 +153,7 @@ def save_adapter(
     summary: dict[str, Any],
     template_version: str = TEMPLATE_VERSION,
     tag_tokens: dict[str, int] | None = None,
+    peft_method: str = "lora",
 ) -> Path:
     """Adapter weights (safetensors) + config via peft, and the prompt it was trained with
     (and the tag tokens' ids, which loading must reproduce)."""
@@ -152,6 +169,7 @@ def save_adapter(
         base_model=base,
         labels=labels,
         template_version=template_version,
+        peft_method=peft_method,
         tag_tokens=dict(tag_tokens or {}),
         training=summary,
     )

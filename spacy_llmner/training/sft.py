@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 
 from ..errors import Errors, LLMNERError
 from ..prompting import TEMPLATE_VERSION, build_messages, check_prefix_consistency, encode_segments
+from ..prompting.answer import render_completion
 from ..prompting.frame import PromptFrame
 from ..prompting.frame import prompt_frame as frame_for_messages
 from ..tagging import CharSpan, escape, render
@@ -92,14 +93,16 @@ def _as_pair(item: Item) -> tuple[str, list[CharSpan]]:
 
 
 def encode_conversation(
-    tokenizer: Any, frame: PromptFrame, text: str, spans: Sequence[CharSpan], doc_loss: bool = False
+    tokenizer: Any, frame: PromptFrame, text: str, spans: Sequence[CharSpan], doc_loss: bool = False,
+    completion: str | None = None,
 ) -> SFTExample:
     """One document as (document + suffix | answer + end) ids after the prefix, with labels.
 
     ``doc_loss`` also puts the document tokens into the loss (used only for pre-training the
     from-scratch base, where the document text doubles as language-modelling data).
     """
-    _, doc_ids, answer_ids = encode_segments(tokenizer, frame.frame, escape(text), render(text, spans))
+    completion = render(text, spans) if completion is None else completion  # the answer, else tags
+    _, doc_ids, answer_ids = encode_segments(tokenizer, frame.frame, escape(text), completion)
     doc_labels = list(doc_ids) if doc_loss else [IGNORE] * len(doc_ids)
     return SFTExample(tuple(doc_ids + answer_ids), tuple(doc_labels + answer_ids), prefix=0)
 
@@ -133,10 +136,11 @@ def build_dataset(
         unknown.update(lab for _, _, lab in spans if lab not in labels)
         if unknown:
             continue
+        completion = render_completion(text, spans, labels, template_version)
         if not checked:
-            check_prefix_consistency(tokenizer, frame.frame, escape(text), render(text, spans))
+            check_prefix_consistency(tokenizer, frame.frame, escape(text), completion)
             checked = True
-        example = encode_conversation(tokenizer, frame, text, spans, doc_loss=doc_loss)
+        example = encode_conversation(tokenizer, frame, text, spans, doc_loss=doc_loss, completion=completion)
         if len(frame.prefix_ids) + len(example) > max_length:
             n_skipped += 1
             continue

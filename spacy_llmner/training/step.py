@@ -70,6 +70,9 @@ def _plain_head(model: Any) -> Any:
     config = getattr(model, "config", None)
     if config is None or not hasattr(model, "get_decoder"):
         return None
+    peft_config = getattr(model, "active_peft_config", None)
+    if peft_config is not None and peft_config.is_prompt_learning:
+        return None  # prefix tuning: only the PeftModel's own forward prepends the virtual tokens
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     if getattr(text, "final_logit_softcapping", None) or getattr(text, "logit_scale", None):
         return None
