@@ -101,7 +101,7 @@ def jsonl_items(shard: Shard, settings: ReadSettings) -> Iterator[Item]:
             except LLMNERError as err:
                 yield Item(number, reason=str(err), record_id=_json_id(line, settings.id_field))
                 continue
-            yield Item(number, record)
+            yield Item(number, record, record_id=_json_id(line, settings.id_field))
 
 
 def csv_items(shard: Shard, settings: ReadSettings, out: IO[str]) -> Iterator[Item]:
