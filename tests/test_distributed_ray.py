@@ -94,16 +94,8 @@ def test_workers_import_this_checkout():
 
 
 def test_5000_records_two_actors_match_the_local_engine(pipeline, tmp_path):
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    src = _jsonl(inputs / "notes.jsonl", 5000)
-    csv_src = inputs / "sub" / "table.csv"
-    csv_src.parent.mkdir()
-    csv_src.write_bytes(
-        b'id,note,extra\r\n1,"John Doe, Boston",keep\r\n2,"two\nlines Jane Roe",ok\r\n3,,x\r\n'
-    )
+    src = _jsonl(tmp_path / "notes.jsonl", 5000)
     expected = _local(pipeline, src, tmp_path / "local.jsonl")
-    expected_csv = _local(pipeline, csv_src, tmp_path / "local.csv", column="note")
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
@@ -115,15 +107,27 @@ def test_5000_records_two_actors_match_the_local_engine(pipeline, tmp_path):
     assert (out / "notes.jsonl").read_bytes() == expected
     assert (out / "_errors.jsonl").read_bytes() == b""
     assert not (out / "_spacy_llmner" / "parts" / "notes.jsonl").exists()  # parts cleaned up
-    # a folder of several formats, through the API; CSV keeps header, quoting and line ends
+    assert _no_temp_files(out)
+
+
+def test_a_folder_of_formats_keeps_names_and_bytes(pipeline, tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    src = _jsonl(inputs / "notes.jsonl", 300, seed=5)
+    csv_src = inputs / "sub" / "table.csv"
+    csv_src.write_bytes(
+        b'id,note,extra\r\n1,"John Doe, Boston",keep\r\n2,"two\nlines Jane Roe",ok\r\n3,,x\r\n'
+    )
+    expected = _local(pipeline, src, tmp_path / "local.jsonl", column="note")
+    expected_csv = _local(pipeline, csv_src, tmp_path / "local.csv", column="note")
     stats = anonymize_dataset(
-        pipeline, inputs, tmp_path / "out2", column="note", actors=2, shard_size=2000,
+        pipeline, inputs, tmp_path / "out", column="note", actors=2, shard_size=100,
         code=CODE, progress=False,
     )
-    assert (stats.files, stats.records, stats.errors, stats.shards) == (2, 5055, 0, 4)
-    assert (tmp_path / "out2" / "notes.jsonl").read_bytes() == expected
-    assert (tmp_path / "out2" / "sub" / "table.csv").read_bytes() == expected_csv
-    assert _no_temp_files(tmp_path / "out2")
+    assert (stats.files, stats.records, stats.errors, stats.shards) == (2, 307, 0, 5)
+    assert (tmp_path / "out" / "notes.jsonl").read_bytes() == expected
+    assert (tmp_path / "out" / "sub" / "table.csv").read_bytes() == expected_csv
+    assert _no_temp_files(tmp_path / "out")
 
 
 def test_hash_mode_with_a_fixed_salt_matches_local(pipeline, tmp_path):

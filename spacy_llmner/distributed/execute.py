@@ -10,6 +10,7 @@ driver. Ray restarts a dead actor (``max_restarts``) and retries its task
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,16 +69,23 @@ def run_shards(
         return
     with connected(cluster.address) as ray:
         ds = ray.data.from_items([s.as_row() for s in shards], override_num_blocks=len(shards))
-        ds = ds.map_batches(
-            udf,
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=cluster.actors),
-            fn_constructor_kwargs=constructor_kwargs,
-            num_cpus=cluster.cpus_per_actor,
-            num_gpus=cluster.gpus_per_actor or None,
-            max_restarts=cluster.max_restarts,
-            max_task_retries=cluster.max_restarts,
-        )
+        args: dict[str, Any] = {
+            "batch_size": 1,
+            "compute": ray.data.ActorPoolStrategy(size=cluster.actors),
+            "fn_constructor_kwargs": constructor_kwargs,
+            "num_cpus": cluster.cpus_per_actor,
+            "num_gpus": cluster.gpus_per_actor or None,
+        }
+        # Bounded restarts: Ray Data's default (-1) would retry forever a shard that kills its
+        # actor every time. Ray 2.60 deprecates passing them (no named parameter yet); where a
+        # later Ray refuses them, its default applies.
+        bounds = {"max_restarts": cluster.max_restarts, "max_task_retries": cluster.max_restarts}
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+                ds = ds.map_batches(udf, **args, **bounds)
+        except TypeError:
+            ds = ds.map_batches(udf, **args)
         received = 0
         try:
             for row in ds.iter_rows():
