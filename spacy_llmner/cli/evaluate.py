@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ._app import app
+from .anonymize import Engine
 
 
 @app.command("evaluate")
@@ -23,6 +24,12 @@ def evaluate_cli(
     batch_size: int = typer.Option(16, help="Docs per nlp.pipe batch"),
     limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
     labels: Optional[str] = typer.Option(None, help="Score only these labels (comma-separated), gold and predicted alike"),
+    engine: Engine = typer.Option(Engine.local, help="local: this process; ray: Ray Data actors over a large JSONL (docs/scale.md)"),
+    address: Optional[str] = typer.Option(None, help="ray: cluster address (auto, ray://host:10001); default: local Ray"),
+    actors: int = typer.Option(1, min=1, help="ray: actors, each with one pipeline"),
+    gpus_per_actor: float = typer.Option(0.0, min=0.0, help="ray: GPUs per actor"),
+    shard_size: int = typer.Option(200, min=0, help="ray: documents per shard (0: one per file)"),
+    code: Optional[Path] = typer.Option(None, help="Python file to import first (custom components)"),
 ) -> None:
     """Score entities exactly (start, end and label must match); report docs/s."""
     import spacy
@@ -30,16 +37,27 @@ def evaluate_cli(
     from ..data import parse_label_map
     from ..training.evaluate import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
 
-    examples = read_examples(data)
-    if label_map is not None:
-        examples = apply_label_map(examples, parse_label_map(label_map))
-    if limit > 0:
-        examples = examples[:limit]
-    nlp = spacy.load(pipeline)
-    report = evaluate(
-        nlp, examples, batch_size=batch_size,
-        labels=[lab.strip() for lab in labels.split(",") if lab.strip()] if labels else None,
-    )
+    if code is not None:
+        from ..distributed.worker import import_code
+
+        import_code(str(code))
+    wanted = [lab.strip() for lab in labels.split(",") if lab.strip()] if labels else None
+    if engine is Engine.ray:
+        from ..distributed import evaluate_dataset
+
+        report = evaluate_dataset(
+            str(pipeline), data, label_map=parse_label_map(label_map) if label_map else None,
+            labels=wanted, batch_size=batch_size, limit=limit, shard_size=shard_size,
+            address=address, actors=actors, gpus_per_actor=gpus_per_actor, code=code,
+        )
+    else:
+        examples = read_examples(data)
+        if label_map is not None:
+            examples = apply_label_map(examples, parse_label_map(label_map))
+        if limit > 0:
+            examples = examples[:limit]
+        nlp = spacy.load(pipeline)
+        report = evaluate(nlp, examples, batch_size=batch_size, labels=wanted)
     report["data"] = str(data)
     report["pipeline"] = str(pipeline)
     output.parent.mkdir(parents=True, exist_ok=True)

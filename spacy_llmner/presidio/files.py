@@ -67,15 +67,19 @@ def detect_format(path: Path, fmt: str = "auto") -> Format:
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
-    """A text handle on a temp file in ``path``'s directory, renamed onto ``path`` on success."""
+def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """A handle on a temp file in ``path``'s directory, renamed onto ``path`` on success.
+
+    Text (UTF-8, newlines untouched) by default; ``binary=True`` for Parquet and byte copies.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise LLMNERError(Errors.E215.format(path=directory))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, _new_file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        opened = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with opened as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -152,40 +156,39 @@ def _jsonl_records(path: Path, field: str, items_field: str | None) -> Iterator[
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             content, ending = _split_ending(raw)
-            line = _decode(content, path, number)
-            if not line.strip():
-                yield Record(None, _plain(line, ending))
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                reason = f"{err.msg} at column {err.colno}"
-                raise LLMNERError(
-                    Errors.E208.format(line=number, path=path, reason=reason)
-                ) from None
-            if not isinstance(obj, dict):
-                reason = f"a JSON {type(obj).__name__}"
-                raise LLMNERError(Errors.E208.format(line=number, path=path, reason=reason))
-            if field not in obj:
-                raise LLMNERError(Errors.E209.format(line=number, path=path, field=field))
-            value = obj[field]
-            if value is not None and not isinstance(value, str):
-                raise LLMNERError(
-                    Errors.E210.format(
-                        line=number, path=path, field=field, type=type(value).__name__
-                    )
-                )
+            yield jsonl_record(_decode(content, path, number), ending, number, path, field, items_field)
 
-            def render(
-                new: str | None, items: list[dict[str, Any]], obj: dict = obj, ending: str = ending
-            ) -> str:
-                if new is not None:
-                    obj[field] = new
-                if items_field is not None:
-                    obj[items_field] = items
-                return json.dumps(obj, ensure_ascii=False) + ending
 
-            yield Record(value if value and value.strip() else None, render)
+def jsonl_record(
+    line: str, ending: str, number: int, path: Path, field: str, items_field: str | None
+) -> Record:
+    """One decoded JSONL line as a Record; a coded error (naming the line, not its content)."""
+    if not line.strip():
+        return Record(None, _plain(line, ending))
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        reason = f"{err.msg} at column {err.colno}"
+        raise LLMNERError(Errors.E208.format(line=number, path=path, reason=reason)) from None
+    if not isinstance(obj, dict):
+        reason = f"a JSON {type(obj).__name__}"
+        raise LLMNERError(Errors.E208.format(line=number, path=path, reason=reason))
+    if field not in obj:
+        raise LLMNERError(Errors.E209.format(line=number, path=path, field=field))
+    value = obj[field]
+    if value is not None and not isinstance(value, str):
+        raise LLMNERError(
+            Errors.E210.format(line=number, path=path, field=field, type=type(value).__name__)
+        )
+
+    def render(new: str | None, items: list[dict[str, Any]]) -> str:
+        if new is not None:
+            obj[field] = new
+        if items_field is not None:
+            obj[items_field] = items
+        return json.dumps(obj, ensure_ascii=False) + ending
+
+    return Record(value if value and value.strip() else None, render)
 
 
 def _csv_records(path: Path, column: str, delimiter: str, out: IO[str]) -> Iterator[Record]:
@@ -205,19 +208,22 @@ def _csv_records(path: Path, column: str, delimiter: str, out: IO[str]) -> Itera
             writer.writerow(header)
             for row in reader:
                 where = f"row {reader.line_num + 1}"
-
-                def render(
-                    new: str | None, items: list[dict[str, Any]], row: list[str] = row
-                ) -> str:
-                    if new is not None:
-                        row[index] = new
-                    writer.writerow(row)
-                    return ""
-
-                value = row[index] if index < len(row) else None
-                yield Record(value if value and value.strip() else None, render)
+                yield csv_record(row, index, writer)
         except UnicodeDecodeError as err:
             raise LLMNERError(Errors.E213.format(path=path, where=where)) from err
+
+
+def csv_record(row: list[str], index: int, writer: Any) -> Record:
+    """One CSV row as a Record whose render writes the row (text column ``index``) to ``writer``."""
+
+    def render(new: str | None, items: list[dict[str, Any]]) -> str:
+        if new is not None:
+            row[index] = new
+        writer.writerow(row)
+        return ""
+
+    value = row[index] if index < len(row) else None
+    return Record(value if value and value.strip() else None, render)
 
 
 def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -229,6 +235,39 @@ def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
             batch = []
     if batch:
         yield batch
+
+
+Replacement = tuple[str | None, list[dict[str, Any]]]
+
+
+def replace_batch(
+    analyzer: LLMNERAnalyzerEngine,
+    batch: list[Record],
+    operators: Mapping[str, OperatorConfig],
+    table: SurrogateTable | None = None,
+    batch_size: int = 8,
+    language: str = "en",
+) -> list[Replacement]:
+    """(anonymized text, replaced spans) per record; the texts go through ``nlp.pipe`` together.
+
+    Nothing is rendered here, so a failure leaves no half-written batch. ``table``: one
+    surrogate table for all records (file scope); ``None`` numbers each record on its own.
+    """
+    texts = [r.text for r in batch if r.text is not None]
+    analyzed = iter(list(analyzer.analyze_batch(texts, language, batch_size=batch_size)))
+    out: list[Replacement] = []
+    for record in batch:
+        if record.text is None:
+            out.append((None, []))
+            continue
+        surrogates = table if table is not None else SurrogateTable()
+        result = anonymize(record.text, next(analyzed), operators, surrogates=surrogates)
+        items = [
+            {"start": i.start, "end": i.end, "entity_type": i.entity_type, "operator": i.operator}
+            for i in sorted(result.items, key=lambda i: i.start)
+        ]
+        out.append((result.text, items))
+    return out
 
 
 def anonymize_file(
@@ -275,23 +314,9 @@ def anonymize_file(
         else:
             records = _csv_records(input_path, column, delimiter, out)
         for batch in _batched(records, batch_size):
-            texts = [r.text for r in batch if r.text is not None]
-            analyzed = iter(analyzer.analyze_batch(texts, language, batch_size=batch_size))
-            for record in batch:
-                new, items = None, []
-                if record.text is not None:
-                    table = file_table if surrogate_scope == "file" else SurrogateTable()
-                    result = anonymize(record.text, next(analyzed), operators, surrogates=table)
-                    new = result.text
-                    items = [
-                        {
-                            "start": i.start,
-                            "end": i.end,
-                            "entity_type": i.entity_type,
-                            "operator": i.operator,
-                        }
-                        for i in sorted(result.items, key=lambda i: i.start)
-                    ]
+            table = file_table if surrogate_scope == "file" else None
+            replaced = replace_batch(analyzer, batch, operators, table, batch_size, language)
+            for record, (new, items) in zip(batch, replaced, strict=True):
                 out.write(record.render(new, items))
                 n += 1
             bar.update(len(batch))

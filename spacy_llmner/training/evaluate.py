@@ -102,17 +102,21 @@ def read_jsonl(path: str | Path) -> list[Example]:
     except OSError as err:
         raise LLMNERError(Errors.E305.format(path=path, reason=type(err).__name__)) from err
     for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            spans = [_span(s) for s in record.get("spans") or []]
-            out.append((str(record["text"]), spans))
-        except (ValueError, KeyError, TypeError, IndexError) as err:
-            raise LLMNERError(
-                Errors.E305.format(path=path, reason=f"line {number}: {type(err).__name__}")
-            ) from err
+        if line.strip():
+            out.append(parse_example(line, number, path))
     return out
+
+
+def parse_example(line: str, number: int, path: str | Path) -> Example:
+    """One non-blank JSONL line as (text, spans); E305 names the line, never its content."""
+    try:
+        record = json.loads(line)
+        spans = [_span(s) for s in record.get("spans") or []]
+        return str(record["text"]), spans
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise LLMNERError(
+            Errors.E305.format(path=path, reason=f"line {number}: {type(err).__name__}")
+        ) from err
 
 
 def _span(span: Any) -> CharSpan:
@@ -155,6 +159,28 @@ def evaluate(
         chars_per_s=round(sum(map(len, texts)) / seconds, 1) if seconds > 0 else None,
     )
     return report
+
+
+def merge_scores(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report from reports on disjoint parts of a corpus (``overall``, ``per_label``, ``chars``).
+
+    Counts (tp, fp, fn) add up and P/R/F1 are recomputed from the sums, never averaged, so the
+    result equals scoring the whole corpus at once.
+    """
+    labels: dict[str, Counter[str]] = {}
+    chars: Counter[str] = Counter()
+    for part in parts:
+        for label, scores in part["per_label"].items():
+            labels.setdefault(label, Counter()).update({k: scores[k] for k in ("tp", "fp", "fn")})
+        chars.update({k: part["chars"][k] for k in ("tp", "fp", "fn")})
+    total = Counter[str]()
+    for counts in labels.values():
+        total.update(counts)
+    return {
+        "overall": _prf(total["tp"], total["fp"], total["fn"]),
+        "per_label": {lab: _prf(c["tp"], c["fp"], c["fn"]) for lab, c in sorted(labels.items())},
+        "chars": _prf(chars["tp"], chars["fp"], chars["fn"]),
+    }
 
 
 def _pyplot() -> Any:
