@@ -230,3 +230,21 @@ def test_too_long_prompt_is_refused_not_cut(random_base: Path) -> None:
     prompt = next(iter(TextCatTask(LABELS).generate_prompts([spacy.blank("en")("patient " * 50)])))[0][0]
     with pytest.raises(LLMNERError, match="E608"):
         list(hf([[prompt]]))
+
+
+def test_contract_prompts_and_answers_are_told_apart() -> None:
+    """The model tells classification prompts from tagging prompts by what they carry; a plain
+    answer from any other spacy-llm model counts for the label it names exactly."""
+    from spacy_llmner.prompting import XMLPrompt
+    from spacy_llmner.prompting.classify import ScoredAnswer
+    from spacy_llmner.ty import LabelScores, LabelScoringPrompt, TaggingPrompt
+
+    prompt = ClassifyPrompt([{"role": "system", "content": "x"}], "text", ["a", "b"], "textcat1")
+    assert isinstance(prompt, LabelScoringPrompt) and not isinstance(prompt, TaggingPrompt)
+    assert not isinstance(XMLPrompt([], "t", ["PERSON"], [(0, 1)]), LabelScoringPrompt)
+    assert isinstance(ScoredAnswer("a", {"a": 0.0, "b": -1.0}), LabelScores)
+    task = TextCatTask(["a", "b"])
+    assert task.cats_from(" b\n") == {"a": 0.0, "b": 1.0}
+    assert task.cats_from("c") == {"a": 0.0, "b": 0.0}
+    # Scores that miss a label are not trusted: the named label counts instead.
+    assert task.cats_from(ScoredAnswer("a", {"a": 0.0})) == {"a": 1.0, "b": 0.0}
