@@ -222,6 +222,8 @@ def test_initialize_takes_labels_and_demonstrations_from_data(random_base: Path)
     task = nlp.get_pipe("llm_textcat").task
     assert task.labels == ("POS", "NEG")
     assert [(d.text, d.label) for d in task.demonstrations] == [("good day", "POS"), ("bad day", "NEG")]
+    task.initialize(lambda: examples, n_prompt_examples=1)  # one more, from the start of the data
+    assert [d.text for d in task.demonstrations] == ["good day", "bad day", "good day"]
     assert set(nlp("a bad day").cats) == {"POS", "NEG"}
 
 
@@ -248,3 +250,22 @@ def test_contract_prompts_and_answers_are_told_apart() -> None:
     assert task.cats_from("c") == {"a": 0.0, "b": 0.0}
     # Scores that miss a label are not trusted: the named label counts instead.
     assert task.cats_from(ScoredAnswer("a", {"a": 0.0})) == {"a": 1.0, "b": 0.0}
+
+
+def test_config_takes_a_few_shot_reader_and_a_registered_similarity(random_base: Path, tmp_path: Path) -> None:
+    """The demonstration pool from spacy-llm's reader (its ``answer`` key works too); the
+    similarity from our registered function."""
+    import srsly
+
+    path = tmp_path / "demos.jsonl"
+    srsly.write_jsonl(path, [{"text": "email me", "answer": "email"}, {"text": "病人", "label": "病人"}])
+    nlp = make_nlp(
+        random_base,
+        examples={"@misc": "spacy.FewShotReader.v1", "path": str(path)},
+        n_demos=1,
+        similarity={"@misc": "spacy_llmner.CharNgramTfidf.v1", "sizes": [1]},
+    )
+    task = nlp.get_pipe("llm_textcat").task
+    assert [(d.text, d.label) for d in task.demonstrations] == [("email me", "email"), ("病人", "病人")]
+    assert [d.label for d in task.demonstrations_for("病人 北京")] == ["病人"]
+    assert set(nlp("email jdoe@example.com").cats) == set(LABELS)
