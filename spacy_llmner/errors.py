@@ -394,3 +394,9 @@ class Errors(metaclass=ErrorsWithCodes):
         "The labels {first!r} and {second!r} tokenize to the same token ids, so the model cannot "
         "tell them apart. Rename one of them."
     )
+    E610 = (
+        "The adapter was trained with {method!r} (prefix tuning), whose learned keys and values "
+        "peft prepends inside its own forward; label scoring reuses the prompt's KV cache for "
+        "every label and would silently drop them. Classify with a LoRA adapter "
+        "(`[peft] method = \"lora\"`) or with the base alone."
+    )

@@ -269,3 +269,12 @@ def test_config_takes_a_few_shot_reader_and_a_registered_similarity(random_base:
     assert [(d.text, d.label) for d in task.demonstrations] == [("email me", "email"), ("病人", "病人")]
     assert [d.label for d in task.demonstrations_for("病人 北京")] == ["病人"]
     assert set(nlp("email jdoe@example.com").cats) == set(LABELS)
+
+
+def test_prefix_tuned_adapter_is_refused_before_loading(tmp_path: Path) -> None:
+    hf = HFModel(str(tmp_path / "never-loaded"))
+    hf._adapter_meta = {"peft_method": "prefix"}  # what check_adapter_dir reads from a prefix adapter
+    prompt = ClassifyPrompt([{"role": "system", "content": "x"}], "text", ["a", "b"])
+    with pytest.raises(LLMNERError, match="E610"):
+        list(hf([[prompt]]))
+    assert not hf.loaded

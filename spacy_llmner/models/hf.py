@@ -187,7 +187,8 @@ class HFModel:
     # --- inference -----------------------------------------------------------------------
     def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
         """Answer every prompt (all docs' shards batched together). Typed ``str`` for spacy-llm's
-        signature check; each prompt must be a ``ty.TaggingPrompt`` (E011 otherwise)."""
+        signature check; each prompt must be a ``ty.TaggingPrompt``, or all a ``ty.LabelScoringPrompt``
+        (answered by ``classify``); E011 otherwise."""
         nested = [list(doc_prompts) for doc_prompts in prompts]
         flat = [p for doc_prompts in nested for p in doc_prompts]
         classify = bool(flat) and all(isinstance(p, LabelScoringPrompt) for p in flat)
@@ -222,6 +223,8 @@ class HFModel:
         the most probable label. ``decoding`` does not apply: the answers are the label trie's
         complete paths, all scored. The frame is not cached: retrieved demonstrations make each
         prompt's conversation its own. E608 when prompt + longest answer exceed the context."""
+        if self._adapter_meta.get("peft_method", "lora") != "lora":
+            raise LLMNERError(Errors.E610.format(method=self._adapter_meta["peft_method"]))
         tok = self.tokenizer
         out: list[ScoredAnswer] = []
         for p in prompts:

@@ -180,12 +180,14 @@ class TextCatTask:
             if found:
                 self._set_labels(resolve_classes(found))
         if n_prompt_examples:
+            added = 0
             for eg in get_examples():
-                if 0 <= n_prompt_examples <= len(self._pool):
+                if 0 <= n_prompt_examples <= added:
                     break
                 positive = [cat for cat, value in eg.reference.cats.items() if value >= 0.5]
-                if len(positive) == 1:
+                if len(positive) == 1:  # an example with one label: what an exclusive answer shows
                     self._pool.append(Demonstration(eg.reference.text, positive[0]))
+                    added += 1
             self._index = None
 
     # --- serialization -------------------------------------------------------------------
