@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,8 @@ def test_answer_is_a_label_and_scores_are_exact(tiny_models: dict[str, Any], tmp
     tok, model, _ = tiny_models["llama" if seed % 2 else "qwen2"]
     base = save(randomize(copy.deepcopy(model), seed), tok, tmp_path / "base")
     hf = HFModel(str(base), batch_size=2)  # 4 labels: two chunks share one prompt cache
-    task = TextCatTask(LABELS)
+    pool = [{"text": "email me", "label": "email"}, {"text": "John Doe discharged", "label": "patient discharged"}]
+    task = TextCatTask(LABELS, examples=pool, n_demos=seed % 3)  # 0, 1 or 2 demonstrations
     prompts = [ps[0] for ps, _ in task.generate_prompts([spacy.blank("en")(t) for t in TEXTS[:2]])]
     answers = [a for doc in hf([[p] for p in prompts]) for a in doc]
     for prompt, answer in zip(prompts, answers):
@@ -245,6 +247,10 @@ def test_contract_prompts_and_answers_are_told_apart() -> None:
     assert isinstance(prompt, LabelScoringPrompt) and not isinstance(prompt, TaggingPrompt)
     assert not isinstance(XMLPrompt([], "t", ["PERSON"], [(0, 1)]), LabelScoringPrompt)
     assert isinstance(ScoredAnswer("a", {"a": 0.0, "b": -1.0}), LabelScores)
+    # Both survive pickling (spacy-llm's cache, multiprocessing) with their attributes.
+    again = pickle.loads(pickle.dumps(prompt))
+    assert (again, again.messages, again.source, again.answers) == (prompt, prompt.messages, "text", ("a", "b"))
+    assert pickle.loads(pickle.dumps(ScoredAnswer("a", {"a": 0.0}))).logprobs == {"a": 0.0}
     task = TextCatTask(["a", "b"])
     assert task.cats_from(" b\n") == {"a": 0.0, "b": 1.0}
     assert task.cats_from("c") == {"a": 0.0, "b": 0.0}
