@@ -2,7 +2,7 @@
 
 Use ``raise LLMNERError(Errors.E001.format(...))``; the code travels in the message so users can
 search for it. Codes are grouped by layer: E0xx core (model, task, decoding), E1xx data,
-E2xx Presidio, E3xx training, E4xx tagging, E5xx distributed runs (Ray).
+E2xx Presidio, E3xx training, E4xx tagging, E5xx distributed runs (Ray), E6xx text classification.
 """
 
 from __future__ import annotations
@@ -352,4 +352,51 @@ class Errors(metaclass=ErrorsWithCodes):
     E511 = (
         "The output folder '{path}' is {problem}. Pass a folder (created if missing) that is not "
         "an input: the Ray engine writes one output per input file there."
+    )
+    # --- text classification (E6xx) ---
+    E601 = (
+        "`exclusive_classes = false` (multi-label) is not supported by spacy_llmner.TextCat.v1: "
+        "it scores one answer among the labels, so the probabilities of all labels sum to 1. "
+        "Set `exclusive_classes = true`, or use spaCy's `textcat_multilabel` (or spacy-llm's "
+        "`spacy.TextCat.v3`) for multi-label data."
+    )
+    E602 = (
+        "No labels configured for the text classifier. Pass `labels` to the task (a list, a "
+        "comma-separated string, or a dict mapping each label to a one-line description) or call "
+        "`nlp.initialize(get_examples)` with examples that carry `doc.cats`."
+    )
+    E603 = (
+        "The label {label!r} is given more than once in `labels`. Each label must appear once: "
+        "remove the duplicate."
+    )
+    E604 = (
+        "Invalid label {label!r}: a label must be a non-empty string on one line, without leading "
+        "or trailing whitespace (the model's answer is the label text itself). Rename it."
+    )
+    E605 = (
+        "Only one label ({label!r}) is configured: with exclusive classes its probability would "
+        "always be 1. Add the alternative, e.g. `labels = [{label!r}, 'OTHER']`."
+    )
+    E606 = (
+        "Demonstration {index} has the label {label!r}, which is not one of the labels {labels}. "
+        "Fix the example, or add the label to `labels`."
+    )
+    E607 = (
+        "`n_demos` is {value}; it must be 0 (zero-shot) or more (the number of retrieved "
+        "demonstrations shown before the text)."
+    )
+    E608 = (
+        "The classification prompt has {n_prompt} tokens plus up to {n_answer} for the answer, "
+        "more than the model's context length ({limit}). Texts are not truncated silently: shorten "
+        "the text, lower `n_demos`, or set the model's `context_length` if the model supports more."
+    )
+    E609 = (
+        "The labels {first!r} and {second!r} tokenize to the same token ids, so the model cannot "
+        "tell them apart. Rename one of them."
+    )
+    E610 = (
+        "The adapter was trained with {method!r} (prefix tuning), whose learned keys and values "
+        "peft prepends inside its own forward; label scoring reuses the prompt's KV cache for "
+        "every label and would silently drop them. Classify with a LoRA adapter "
+        "(`[peft] method = \"lora\"`) or with the base alone."
     )

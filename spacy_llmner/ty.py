@@ -64,4 +64,37 @@ class TaggedAnswer(Protocol):
     def source(self) -> str | None: ...
 
 
-__all__ = ["TaggedAnswer", "TaggingPrompt"]
+@runtime_checkable
+class LabelScoringPrompt(Protocol):
+    """A classification prompt (``prompting.ClassifyPrompt``): the answer must be one of
+    ``answers``, so a model can score each complete answer instead of generating free text."""
+
+    @property
+    def messages(self) -> Sequence[Mapping[str, str]]:
+        """The conversation before the text (rules, label list, demonstrations)."""
+        ...
+
+    @property
+    def source(self) -> str:
+        """The text to classify."""
+        ...
+
+    @property
+    def answers(self) -> Sequence[str]:
+        """The allowed answers (the labels), in the task's order."""
+        ...
+
+    @property
+    def template_version(self) -> str | None: ...
+
+
+@runtime_checkable
+class LabelScores(Protocol):
+    """An answer that knows every label's log-probability: ``str(answer)`` is the chosen label;
+    ``logprobs`` (label → log-probability of its complete answer) is exact when not ``None``."""
+
+    @property
+    def logprobs(self) -> Mapping[str, float] | None: ...
+
+
+__all__ = ["LabelScores", "LabelScoringPrompt", "TaggedAnswer", "TaggingPrompt"]

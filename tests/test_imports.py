@@ -23,6 +23,9 @@ PURE = (
     "spacy_llmner.decoding.options",
     "spacy_llmner.decoding.result",
     "spacy_llmner.decoding.vocab",
+    "spacy_llmner.decoding.label_trie",
+    "spacy_llmner.prompting.classify",
+    "spacy_llmner.prompting.retrieval",
 )
 HEAVY = ("torch", "spacy", "thinc", "spacy_llm", "transformers")
 

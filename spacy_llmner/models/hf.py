@@ -18,11 +18,14 @@ from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with
 import srsly
 
 from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
+from ..decoding.label_trie import LabelTrie
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
 from ..prompting.json_template import is_json_template
+from ..prompting.classify import ScoredAnswer
 from ..prompting.prompt import TaggedResponse
-from ..ty import TaggingPrompt
+from ..ty import LabelScoringPrompt, TaggingPrompt
+from .label_scoring import score_sequences
 from .loading import (
     ADAPTER_META,
     AdapterMeta,
@@ -84,6 +87,7 @@ class HFModel:
         self._vocab: Vocab | None = None
         self._fast: FastDecoder | None = None
         self._frames: dict[tuple[tuple[tuple[str, str], ...], ...], PromptFrame] = {}
+        self._label_tries: dict[tuple[str, tuple[str, ...]], LabelTrie] = {}
         self._adapter_meta = AdapterMeta()
         self._lock = threading.Lock()
         # A missing adapter dir is not an error yet: spacy.load constructs the model from the
@@ -168,11 +172,12 @@ class HFModel:
             self._vocab = Vocab.from_tokenizer(self.tokenizer, eos_ids(self.tokenizer, frame))
         return self._vocab
 
-    def _check_prompt(self, prompt: TaggingPrompt) -> None:
+    def _check_prompt(self, prompt: TaggingPrompt | LabelScoringPrompt) -> None:
         """The adapter was trained on these labels and this prompt template (E010, E017)."""
         trained = self._adapter_meta.get("labels")
         if trained:
-            unknown = [lab for lab in prompt.labels if lab not in trained]
+            labels = prompt.labels if isinstance(prompt, TaggingPrompt) else prompt.answers
+            unknown = [lab for lab in labels if lab not in trained]
             if unknown:
                 raise LLMNERError(Errors.E010.format(unknown=unknown, trained=list(trained)))
         template = self._adapter_meta.get("template_version")
@@ -182,23 +187,28 @@ class HFModel:
     # --- inference -----------------------------------------------------------------------
     def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
         """Answer every prompt (all docs' shards batched together). Typed ``str`` for spacy-llm's
-        signature check; each prompt must be a ``ty.TaggingPrompt`` (E011 otherwise)."""
+        signature check; each prompt must be a ``ty.TaggingPrompt``, or all a ``ty.LabelScoringPrompt``
+        (answered by ``classify``); E011 otherwise."""
         nested = [list(doc_prompts) for doc_prompts in prompts]
         flat = [p for doc_prompts in nested for p in doc_prompts]
+        classify = bool(flat) and all(isinstance(p, LabelScoringPrompt) for p in flat)
         for p in flat:
-            if not isinstance(p, TaggingPrompt):
+            if not classify and not isinstance(p, TaggingPrompt):
                 raise LLMNERError(
                     Errors.E011.format(
                         name="prompt",
                         value=type(p).__name__,
-                        hint="spacy_llmner.HF.v1 answers prompts of the task "
-                        "spacy_llmner.XMLNER.v1; use that task with this model.",
+                        hint="spacy_llmner.HF.v1 answers prompts of the tasks "
+                        "spacy_llmner.XMLNER.v1 and spacy_llmner.TextCat.v1; use one of them with this model.",
                     )
                 )
         if not self._lock.acquire(timeout=3600):  # pragma: no cover
             raise LLMNERError(Errors.E013)
         try:
-            answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
+            if classify:
+                answers: Sequence[str] = self.classify(cast(list[LabelScoringPrompt], flat))
+            else:
+                answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
         finally:
             self._lock.release()
         out: list[list[str]] = []
@@ -206,6 +216,32 @@ class HFModel:
         for doc_prompts in nested:
             out.append(cast(list[str], answers[i : i + len(doc_prompts)]))
             i += len(doc_prompts)
+        return out
+
+    def classify(self, prompts: Sequence[LabelScoringPrompt]) -> list[ScoredAnswer]:
+        """Score every allowed answer of each prompt exactly (``label_scoring.py``) and answer with
+        the most probable label. ``decoding`` does not apply: the answers are the label trie's
+        complete paths, all scored. The frame is not cached: retrieved demonstrations make each
+        prompt's conversation its own. E608 when prompt + longest answer exceed the context."""
+        if self._adapter_meta.get("peft_method", "lora") != "lora":
+            raise LLMNERError(Errors.E610.format(method=self._adapter_meta["peft_method"]))
+        tok = self.tokenizer
+        out: list[ScoredAnswer] = []
+        for p in prompts:
+            self._check_prompt(p)
+            framed = prompt_frame(tok, p.messages, self.name)
+            key = (framed.frame.end, tuple(p.answers))
+            if key not in self._label_tries:
+                self._label_tries[key] = LabelTrie.from_tokenizer(tok, framed.frame, p.answers)
+            sequences = [self._label_tries[key].sequences[a] for a in p.answers]
+            ids = framed.prefix_ids + document_ids(tok, framed.frame, p.source)
+            longest = max(len(s) for s in sequences)
+            if len(ids) + longest > self.context_length:
+                raise LLMNERError(Errors.E608.format(n_prompt=len(ids), n_answer=longest, limit=self.context_length))
+            pad = tok.pad_token_id if isinstance(tok.pad_token_id, int) else 0
+            scores = score_sequences(self.hf_model, ids, sequences, self.batch_size, pad)
+            logprobs = dict(zip(p.answers, scores))
+            out.append(ScoredAnswer(max(p.answers, key=logprobs.__getitem__), logprobs))
         return out
 
     def _answer(self, prompts: list[TaggingPrompt]) -> list[TaggedResponse]:
@@ -292,6 +328,7 @@ class HFModel:
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
         self._model = self._tokenizer = self._vocab = self._fast = None
         self._frames = {}
+        self._label_tries = {}
         return self
 
     def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:

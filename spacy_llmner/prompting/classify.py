@@ -1,0 +1,131 @@
+"""The text-classification prompt (seed 003), versioned with ``spacy_llmner.TextCat.v1``.
+
+The model sees the label list (with one-line descriptions) and the rules (answer with exactly one
+label, nothing else), then k demonstrations as user/assistant turns (text → label) ordered by
+similarity, the most similar last, nearest the text; then the text. Its answer is the label text
+itself, followed by the chat template's end marker: what an SFT adapter would be trained to write.
+
+Labels here are free text (e.g. Chinese event types such as ``公司权益分派``), not XML names: the
+answer is never parsed as tags. Pure: no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Union
+
+from ..errors import Errors, LLMNERError
+from .template import Message, document_message, flatten
+
+CLASSIFY_TEMPLATE = "textcat1"  # bump (add a new one) when the wording changes: adapters are trained on one
+
+ClassLabelsArg = Union[str, Sequence[str], Mapping[str, Union[str, None]]]
+
+_SYSTEM = (
+    "You classify texts. Read the text, understand its topic, and answer with the one label from "
+    "the list below that fits it best.\n\n"
+    "Rules:\n"
+    "1. Answer with exactly one label, written exactly as in the list.\n"
+    "2. Answer with the label only: no explanation, no other text.\n\n"
+    "Labels:\n{label_list}"
+)
+_DEMOS_INTRO = "\n\nThe conversation shows labelled examples before the text to classify."
+
+
+def resolve_classes(labels: ClassLabelsArg | None) -> dict[str, str]:
+    """Labels → one-line descriptions (``""`` when none), in the given order; coded errors for an
+    empty set (E602), a duplicate (E603) or a label the answer could not be (E604)."""
+    items: list[tuple[object, str | None]]
+    if labels is None:
+        items = []
+    elif isinstance(labels, str):
+        items = [(lab.strip(), None) for lab in labels.split(",") if lab.strip()]
+    elif isinstance(labels, Mapping):
+        items = list(labels.items())
+    else:
+        items = [(lab, None) for lab in labels]
+    out: dict[str, str] = {}
+    for label, description in items:
+        if not isinstance(label, str) or not label or label != label.strip() or "\n" in label or "\r" in label:
+            raise LLMNERError(Errors.E604.format(label=label))
+        if label in out:
+            raise LLMNERError(Errors.E603.format(label=label))
+        out[label] = " ".join((description or "").split())  # one line, as the prompt lists it
+    if not out:
+        raise LLMNERError(Errors.E602)
+    return out
+
+
+@dataclass(frozen=True)
+class Demonstration:
+    """One labelled example shown before the text (``label`` is one of the task's labels)."""
+
+    text: str
+    label: str
+
+
+def build_classify_messages(labels: Mapping[str, str], demos: Sequence[Demonstration] = ()) -> list[Message]:
+    """The conversation before the text: system rules + label list, then each demonstration as a
+    user turn (the text) and an assistant turn (its label), in the given order."""
+    label_list = "\n".join(f"- {lab}: {desc}" if desc else f"- {lab}" for lab, desc in labels.items())
+    system = _SYSTEM.format(label_list=label_list) + (_DEMOS_INTRO if demos else "")
+    messages: list[Message] = [{"role": "system", "content": system}]
+    for demo in demos:
+        messages.append(document_message(demo.text))
+        messages.append({"role": "assistant", "content": demo.label})
+    return messages
+
+
+class ClassifyPrompt(str):
+    """``str(prompt)`` is the whole conversation (for any spacy-llm model); the attributes are what
+    a label-scoring model needs (``ty.LabelScoringPrompt``)."""
+
+    messages: tuple[Message, ...]
+    source: str
+    answers: tuple[str, ...]
+    template_version: str | None
+
+    def __new__(
+        cls, messages: Sequence[Message], source: str, answers: Sequence[str], template_version: str | None = None
+    ) -> ClassifyPrompt:
+        obj = super().__new__(cls, flatten([*messages, document_message(source)]))
+        obj.messages = tuple(messages)
+        obj.source = source
+        obj.answers = tuple(answers)
+        obj.template_version = template_version
+        return obj
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The same as ``answers`` (what the adapter-label check reads)."""
+        return self.answers
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (ClassifyPrompt, (list(self.messages), self.source, list(self.answers), self.template_version))
+
+
+class ScoredAnswer(str):
+    """A model answer: the chosen label, plus the log-probability of every label's complete
+    answer (``ty.LabelScores``) when the model scored them exactly."""
+
+    logprobs: dict[str, float] | None
+
+    def __new__(cls, label: str, logprobs: Mapping[str, float] | None = None) -> ScoredAnswer:
+        obj = super().__new__(cls, label)
+        obj.logprobs = dict(logprobs) if logprobs is not None else None
+        return obj
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (ScoredAnswer, (str(self), self.logprobs))
+
+
+__all__ = [
+    "CLASSIFY_TEMPLATE",
+    "ClassLabelsArg",
+    "ClassifyPrompt",
+    "Demonstration",
+    "ScoredAnswer",
+    "build_classify_messages",
+    "resolve_classes",
+]
