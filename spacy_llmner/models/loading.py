@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypedDict, cast
 
 from ..errors import Errors, LLMNERError
-from .tag_tokens import input_rows, read_tags_as_before, restore_tag_tokens
+from .tag_tokens import restore_tag_tokens
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
@@ -119,11 +119,8 @@ def load_model(
                         name="tokenizer", value=None, hint="This adapter adds tag tokens; pass the base's tokenizer."
                     )
                 )
-            rows = input_rows(model, restore_tag_tokens(tokenizer, model, meta, adapter).values())
-            model = attach_adapter(model, Path(adapter), name, merge)
-            read_tags_as_before(model, rows)
-        else:
-            model = attach_adapter(model, Path(adapter), name, merge)
+            restore_tag_tokens(tokenizer, model, meta, adapter)
+        model = attach_adapter(model, Path(adapter), name, merge)
     return model.to(device).eval()
 
 

@@ -43,9 +43,9 @@ class LoraSettings:
     # 0: every decoder layer. N: only the top N layers get adapters, so the layers below run
     # without gradients (backward stops at the lowest adapted layer: less time and memory).
     top_layers: int = 0
-    # Each label's tags become tokens of their own, their rows trained with the adapter as
-    # output weights; the model reads the tags it wrote through their starting rows
-    # (models/tag_tokens.py).
+    # Each label's tags become tokens of their own, their embedding rows trained with the
+    # adapter (models/tag_tokens.py). With top_layers, their rows learn through the output head
+    # only: a gradient into the input embeddings would run backward through every layer.
     tag_tokens: bool = False
 
     def __post_init__(self) -> None:

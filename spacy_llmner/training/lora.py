@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
-from ..models.tag_tokens import add_tag_tokens, input_rows, read_tags_as_before
+from ..models.tag_tokens import add_tag_tokens
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings, PeftSettings
 from .sft import build_dataset, read_docbin
@@ -86,18 +86,18 @@ def prefix_config(settings: PeftSettings) -> Any:
 
 
 def wrap(model: Any, settings: LoraSettings, token_ids: list[int] | None = None, peft: PeftSettings | None = None) -> Any:
-    """The base frozen, LoRA matrices (and the ``token_ids`` embedding rows, as output weights:
-    ``tag_tokens.read_tags_as_before``) trainable; or, with ``peft.method == "prefix"``, only the
-    virtual tokens' keys and values."""
+    """The base frozen, LoRA matrices (and the ``token_ids`` embedding rows) trainable; or, with
+    ``peft.method == "prefix"``, only the virtual tokens' keys and values."""
     from peft import get_peft_model
 
     if peft is not None and peft.method == "prefix":
         return get_peft_model(model, prefix_config(peft))
 
-    rows = input_rows(model, token_ids) if token_ids else {}
     peft_model = get_peft_model(model, peft_config(settings, model, token_ids))
-    if rows:
-        read_tags_as_before(peft_model, rows)
+    if token_ids and settings.top_layers:
+        # The rows still feed the input (forward unchanged); only their gradient from there is
+        # dropped, so backward stops at the lowest adapted layer. The head side trains them.
+        peft_model.get_input_embeddings().register_forward_hook(lambda _m, _i, out: out.detach())
     return peft_model
 
 
