@@ -17,7 +17,6 @@ from pathlib import Path
 # spacy-llm validates these signatures with typing.get_type_hints and expects typing.Iterable.
 from typing import Any, Iterable, Optional, Tuple, Union  # noqa: UP035
 
-import srsly
 from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.tokens import Doc
@@ -34,6 +33,7 @@ from ..prompting.classify import (
 )
 from ..prompting.retrieval import CharNgramTfidf, Similarity, SimilarityIndex, nearest_last
 from ..ty import LabelScores
+from .serialize import ConfigSerialized
 
 ExamplesArg = Union[Callable[[], Iterable[Mapping[str, Any]]], Sequence[Mapping[str, Any]], None]
 
@@ -46,10 +46,8 @@ def label_probabilities(logprobs: Mapping[str, float], labels: Sequence[str]) ->
     return {lab: w / total for lab, w in weights.items()}
 
 
-class TextCatTask:
+class TextCatTask(ConfigSerialized):
     """Classify a doc by the label the model answers; ``doc.cats`` holds every label's probability."""
-
-    CFG_FILE = "cfg.json"
 
     def __init__(
         self,
@@ -206,21 +204,6 @@ class TextCatTask:
         self._n_demos = int(cfg.get("n_demos", self._n_demos))
         self._index = None
 
-    def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:
-        return srsly.json_dumps(self._cfg()).encode("utf8")
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Sequence[str] = ()) -> TextCatTask:
-        self._set_cfg(srsly.json_loads(bytes_data))
-        return self
-
-    def to_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / self.CFG_FILE, self._cfg())
-
-    def from_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> TextCatTask:
-        self._set_cfg(srsly.read_json(Path(path) / self.CFG_FILE))
-        return self
 
 
 def _demo_from_dict(data: Mapping[str, Any]) -> Demonstration:

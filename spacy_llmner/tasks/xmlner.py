@@ -14,7 +14,6 @@ from pathlib import Path
 # and typing.Tuple (not the collections.abc generics).
 from typing import Any, Iterable, Tuple, Union  # noqa: UP035
 
-import srsly
 from spacy.language import Language
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span
@@ -36,16 +35,14 @@ from ..prompting.json_template import is_json_template
 from ..scores import set_entity_scores
 from ..tagging import parse
 from ..ty import TaggedAnswer
+from .serialize import ConfigSerialized
 from .sharding import doc_budget_bytes, shard_doc
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
 
 
-class XMLNERTask:
+class XMLNERTask(ConfigSerialized):
     """Tag entities by having the model rewrite the text with ``<LABEL>…</LABEL>`` tags."""
-
-    # ``to_disk`` writes the task's settings (``_cfg``) here; ``to_bytes`` is the same JSON.
-    CFG_FILE = "cfg.json"
 
     def __init__(
         self,
@@ -211,21 +208,6 @@ class XMLNERTask:
         self._bytes_per_token = cfg.get("bytes_per_token", self._bytes_per_token)
         self._messages = None
 
-    def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:
-        return srsly.json_dumps(self._cfg()).encode("utf8")
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Sequence[str] = ()) -> XMLNERTask:
-        self._set_cfg(srsly.json_loads(bytes_data))
-        return self
-
-    def to_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / self.CFG_FILE, self._cfg())
-
-    def from_disk(self, path: Union[str, Path], *, exclude: Sequence[str] = ()) -> XMLNERTask:
-        self._set_cfg(srsly.read_json(Path(path) / self.CFG_FILE))
-        return self
 
 
 def make_xmlner_task(
