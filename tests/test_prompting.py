@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,3 +97,20 @@ def test_an_oversized_token_is_a_shard_of_its_own_never_split() -> None:
     shards = shard_doc(nlp(text), 20)
     assert "".join(s.text for s in shards) == text
     assert any(s.text.strip() == "x" * 80 for s in shards)
+
+
+def test_tasks_restore_their_settings_from_disk(tmp_path: Path) -> None:
+    """What a task saves inside a pipeline comes back (tasks/serialize.py), bytes and files alike."""
+    from spacy_llmner.tasks.textcat import TextCatTask
+    from spacy_llmner.tasks.xmlner import XMLNERTask
+
+    ner = XMLNERTask(labels=["PERSON", "creative-work"], template_version="v2")
+    ner.to_disk(tmp_path / "ner")
+    assert XMLNERTask().from_disk(tmp_path / "ner")._cfg() == ner._cfg()
+    assert XMLNERTask().from_bytes(ner.to_bytes())._cfg() == ner._cfg()
+
+    cat = TextCatTask(labels=["a", "b"], examples=[{"text": "seen", "label": "a"}], n_demos=1)
+    cat.to_disk(tmp_path / "cat")
+    again = TextCatTask(labels=["x", "y"]).from_disk(tmp_path / "cat")
+    assert again._cfg() == cat._cfg() and again.demonstrations == cat.demonstrations
+    assert TextCatTask(labels=["x", "y"]).from_bytes(cat.to_bytes())._cfg() == cat._cfg()
