@@ -38,40 +38,35 @@ def _add(tokenizer: Any, tags: list[str]) -> dict[str, int]:
 
 
 def add_tag_tokens(tokenizer: Any, model: Any, labels: Iterable[str]) -> dict[str, int]:
-    """Add the tags to ``tokenizer`` and grow ``model``'s embeddings (``_grow``).
+    """Add the tags to ``tokenizer``, grow ``model``'s embeddings, and start each new row at the
+    mean of its former pieces' rows (a tag begins as what the model read before, not noise).
 
     Returns {tag: id}, for the adapter's metadata and peft's ``trainable_token_indices``.
     """
+    import torch
+
     tags = tag_strings(labels)
     pieces = {tag: tokenizer.encode(tag, add_special_tokens=False) for tag in tags}
     ids = _add(tokenizer, tags)
-    _grow(model, len(tokenizer), ids, pieces)
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    weight = model.get_input_embeddings().weight
+    with torch.no_grad():
+        for tag, tid in ids.items():
+            weight[tid] = weight[pieces[tag]].mean(dim=0)
     return ids
 
 
-def restore_tag_tokens(tokenizer: Any, model: Any, meta: Mapping[str, Any], adapter: str) -> dict[str, int]:
-    """Before attaching an adapter trained with tag tokens: the same tokens, at the same ids,
-    with the same starting rows. Returns {tag: id} (empty for an adapter without tag tokens)."""
+def restore_tag_tokens(tokenizer: Any, model: Any, meta: Mapping[str, Any], adapter: str) -> None:
+    """Before attaching an adapter trained with tag tokens: the same tokens, at the same ids.
+
+    The rows' values need no starting point here: the adapter carries every trained row whole
+    (peft's trainable tokens replace the rows, they do not add to them)."""
     recorded: dict[str, int] = dict(meta.get("tag_tokens") or {})  # AdapterMeta.tag_tokens
     if not recorded:
-        return {}
-    pieces = {tag: tokenizer.encode(tag, add_special_tokens=False) for tag in recorded}
+        return
     got = _add(tokenizer, list(recorded))
     if got != recorded:
         raise LLMNERError(
             Errors.E018.format(path=adapter, size=len(tokenizer) - len(recorded), first=min(recorded.values()))
         )
-    _grow(model, len(tokenizer), got, pieces)
-    return got
-
-
-def _grow(model: Any, size: int, ids: Mapping[str, int], pieces: Mapping[str, list[int]]) -> None:
-    """New rows start at the mean of the tag's former pieces' rows: the tag starts as what the
-    model read before, not as noise (and loading rebuilds exactly the rows training started from)."""
-    import torch
-
-    model.resize_token_embeddings(size, mean_resizing=False)
-    weight = model.get_input_embeddings().weight
-    with torch.no_grad():
-        for tag, tid in ids.items():
-            weight[tid] = weight[pieces[tag]].mean(dim=0)
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
