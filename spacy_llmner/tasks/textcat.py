@@ -33,6 +33,7 @@ from ..prompting.classify import (
 )
 from ..prompting.retrieval import CharNgramTfidf, Similarity, SimilarityIndex, nearest_last
 from ..ty import LabelScores
+from .labeled import LabelsView
 from .serialize import ConfigSerialized
 
 ExamplesArg = Union[Callable[[], Iterable[Mapping[str, Any]]], Sequence[Mapping[str, Any]], None]
@@ -46,7 +47,7 @@ def label_probabilities(logprobs: Mapping[str, float], labels: Sequence[str]) ->
     return {lab: w / total for lab, w in weights.items()}
 
 
-class TextCatTask(ConfigSerialized):
+class TextCatTask(LabelsView, ConfigSerialized):
     """Classify a doc by the label the model answers; ``doc.cats`` holds every label's probability."""
 
     def __init__(
@@ -83,14 +84,6 @@ class TextCatTask(ConfigSerialized):
         self._labels = labels
 
     # --- labels (spacy-llm's LabeledTask) ------------------------------------------------
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(self._labels)
-
-    @property
-    def label_dict(self) -> dict[str, str]:
-        return dict(self._labels)
-
     def add_label(self, label: str, label_definition: str | None = None) -> int:
         if label in self._labels:
             return 0

@@ -35,13 +35,14 @@ from ..prompting.json_template import is_json_template
 from ..scores import set_entity_scores
 from ..tagging import parse
 from ..ty import TaggedAnswer
+from .labeled import LabelsView
 from .serialize import ConfigSerialized
 from .sharding import doc_budget_bytes, shard_doc
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
 
 
-class XMLNERTask(ConfigSerialized):
+class XMLNERTask(LabelsView, ConfigSerialized):
     """Tag entities by having the model rewrite the text with ``<LABEL>…</LABEL>`` tags."""
 
     def __init__(
@@ -78,14 +79,6 @@ class XMLNERTask(ConfigSerialized):
         return version
 
     # --- labels (spacy-llm's LabeledTask) ------------------------------------------------
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(self._labels)
-
-    @property
-    def label_dict(self) -> dict[str, str]:
-        return dict(self._labels)
-
     def add_label(self, label: str, label_definition: str | None = None) -> int:
         if label in self._labels:
             return 0
