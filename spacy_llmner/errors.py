@@ -400,3 +400,35 @@ class Errors(metaclass=ErrorsWithCodes):
         "every label and would silently drop them. Classify with a LoRA adapter "
         "(`[peft] method = \"lora\"`) or with the base alone."
     )
+    # --- classification data and baselines (E66x) ---
+    E660 = (
+        "Line {line} of '{path}' is not a JSON object with a string \"text\" and a non-empty "
+        "string \"label\". Fix or remove that line (one {{\"text\", \"label\"}} object per line)."
+    )
+    E661 = (
+        "`--rare-frac` is {frac}; it must be between 0 and 1 (the share of a rare label's normal "
+        "training quota that is kept, e.g. 0.05)."
+    )
+    E662 = (
+        "Unknown rare label(s) {labels}: they are not labels of the input ({known}). Check the "
+        "spelling in `--rare`."
+    )
+    E663 = (
+        "Not enough documents for the requested split sizes: per label (needed, available) "
+        "{short}, of {n} documents in all. Lower --n-train, --n-dev or --n-test (--n-train 0 "
+        "takes everything left after test and dev)."
+    )
+    E664 = (
+        "'{path}' has the labels {labels}; a classifier needs at least two. Check the file."
+    )
+    E665 = (
+        "Unknown synthetic classification task {task!r}. Use one of {tasks}."
+    )
+    E666 = (
+        "The gold file '{path}' has documents without `doc.cats` (document {index}). Score a "
+        "text-classification DocBin, e.g. one written by `convert-thucnews` or `generate-textcat`."
+    )
+    E667 = (
+        "The pipeline '{pipeline}' set no `doc.cats` on document {index}. Score a pipeline with "
+        "a text classifier (spaCy `textcat`, spacy-llm `llm_textcat`, ...)."
+    )

@@ -15,7 +15,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from ._app import app
 
 # Areas whose modules define commands. A module missing here means that area has no CLI yet.
-_COMMAND_MODULES = ("data", "train", "evaluate", "anonymize", "cluener")
+_COMMAND_MODULES = ("data", "train", "evaluate", "anonymize", "cluener", "textcat_data")
 
 for _name in _COMMAND_MODULES:
     try:

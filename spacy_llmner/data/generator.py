@@ -237,8 +237,14 @@ def aligned(text: str, spans: Sequence[CharSpan]) -> bool:
     return all(doc.char_span(s, e, alignment_mode="strict") is not None for s, e, _ in spans)
 
 
-def _make_doc(doc_seed: int, locales: Sequence[str], templates: TemplateSide = "all") -> GeneratedDoc:
-    """One document from its seed; redraws (deterministically) until all spans align."""
+def _make_doc(
+    doc_seed: int, locales: Sequence[str], templates: TemplateSide = "all", entities: bool | None = None
+) -> GeneratedDoc:
+    """One document from its seed; redraws (deterministically) until all spans align.
+
+    ``entities`` forces a document with (True) or without (False) entities; None draws it
+    (``P_NO_ENTITY``). The draw is made either way, so None gives exactly the documents it
+    always gave."""
     kinds = [k for k in KINDS if templates != "train" or not k.heldout]
     for attempt in range(MAX_ATTEMPTS):
         rng = random.Random(doc_seed * MAX_ATTEMPTS + attempt)
@@ -246,6 +252,8 @@ def _make_doc(doc_seed: int, locales: Sequence[str], templates: TemplateSide = "
         fake = _faker(locale)
         fake.seed_instance(rng.getrandbits(64))
         no_entities = rng.random() < P_NO_ENTITY
+        if entities is not None:
+            no_entities = not entities
         kind = rng.choices(kinds, weights=[k.weight for k in kinds])[0]
         ctx = Context(rng, fake, locale, no_entities=no_entities)
         ctx.memory.update(kind.presets)
@@ -267,20 +275,26 @@ def _make_doc(doc_seed: int, locales: Sequence[str], templates: TemplateSide = "
 
 
 def iter_docs(
-    seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES, templates: TemplateSide = "all"
+    seed: int = 0, locales: Sequence[str] = DEFAULT_LOCALES, templates: TemplateSide = "all",
+    entities: bool | None = None,
 ) -> Iterator[GeneratedDoc]:
-    """An endless, deterministic stream of documents for ``seed`` (arguments checked up front)."""
+    """An endless, deterministic stream of documents for ``seed`` (arguments checked up front).
+
+    ``entities=False`` gives only documents without entities (entity-free clauses: the hard
+    negatives), ``True`` only documents with; None the usual mix."""
     unknown = [loc for loc in locales if loc not in DEFAULT_LOCALES]
     if not locales or unknown:
         raise LLMNERError(Errors.E101.format(locales=unknown or "[]", supported=list(DEFAULT_LOCALES)))
     if templates not in TEMPLATE_SIDES:
         raise ValueError(f"templates must be one of {TEMPLATE_SIDES}, not {templates!r}")
-    return _stream(random.Random(seed), tuple(locales), templates)
+    return _stream(random.Random(seed), tuple(locales), templates, entities)
 
 
-def _stream(seeds: random.Random, locales: tuple[str, ...], templates: TemplateSide) -> Iterator[GeneratedDoc]:
+def _stream(
+    seeds: random.Random, locales: tuple[str, ...], templates: TemplateSide, entities: bool | None = None
+) -> Iterator[GeneratedDoc]:
     while True:
-        yield _make_doc(seeds.getrandbits(63), locales, templates)
+        yield _make_doc(seeds.getrandbits(63), locales, templates, entities)
 
 
 def generate(
