@@ -189,3 +189,31 @@ def test_project_has_the_textcat_workflow() -> None:
 
     project = yaml.safe_load((ROOT / "project.yml").read_text(encoding="utf8"))
     assert set(project["workflows"]["textcat"]) <= {c["name"] for c in project["commands"]}
+
+
+def test_score_runs_an_llm_textcat_pipeline(tiny_models: dict, tmp_path: Path) -> None:
+    """The harness on spacy-llm's llm_textcat with TextCat.v1 and a tiny random base."""
+    import spacy
+    from spacy_llm.registry import registry as llm_registry
+    from typer.testing import CliRunner
+
+    from spacy_llmner.tasks.textcat import make_textcat_task
+    from spacy_llmner.tinybase.tiny import save
+
+    if "spacy_llmner.TextCat.v1" not in llm_registry.llm_tasks:  # entry points arrive with an install
+        llm_registry.llm_tasks.register("spacy_llmner.TextCat.v1", func=make_textcat_task)
+    tok, model, _ = tiny_models["qwen2"]
+    base = save(model, tok, tmp_path / "base")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("llm_textcat", config={
+        "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": [PHI, NO_PHI]},
+        "model": {"@llm_models": "spacy_llmner.HF.v1", "name": str(base)}, "save_io": False})
+    nlp.to_disk(tmp_path / "pipe")
+    to_textcat_docbin("phi", corpus("phi", 0, 0, 4, seed=0)["test"]).to_disk(tmp_path / "test.spacy")
+    out = tmp_path / "row.json"
+    result = CliRunner().invoke(_bench().cli, ["score", str(tmp_path / "pipe"), str(tmp_path / "test.spacy"),
+                                               "--name", "llm", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(out.read_text(encoding="utf8"))
+    assert row["components"] == ["llm_textcat"] and row["docs"] == 4
+    assert sum(v["support"] for v in row["per_label"].values()) == 4
