@@ -217,3 +217,12 @@ def test_score_runs_an_llm_textcat_pipeline(tiny_models: dict, tmp_path: Path) -
     row = json.loads(out.read_text(encoding="utf8"))
     assert row["components"] == ["llm_textcat"] and row["docs"] == 4
     assert sum(v["support"] for v in row["per_label"].values()) == 4
+
+
+def test_phi_summary_reports_the_length_only_bar() -> None:
+    from spacy_llmner.data.textcat_synth import summary
+
+    splits = corpus("phi", 40, 0, 20, seed=0)
+    bar = summary("phi", splits, 0)["length_only_baseline"]
+    assert 0.5 <= bar["train_accuracy"] <= 1.0 and 0.0 <= bar["test_accuracy"] <= 1.0
+    assert "length_only_baseline" not in summary("kind", corpus("kind", 10, 0, 5, seed=0), 0)

@@ -13,7 +13,8 @@ Two tasks, each written as train/dev/test ``DocBin``s with one-hot ``doc.cats`` 
   entity slots, which is where the hard negatives live (doses, codes, eponyms, vitals, room
   numbers, titles without names). The label is read off the generated spans, never assumed.
   Caveat, measured and printed by the CLI: entity-free documents are shorter on average (no
-  clauses added to guarantee a label), so length alone carries some signal.
+  clauses added to guarantee a label), so length alone carries some signal; the summary
+  reports the test accuracy of a length threshold fitted on train, the bar to clear.
 
 Held-out generalisation follows the NER corpus (``heldout.py``): train and dev draw only
 train-side templates and kinds; every test document contains at least one template training
@@ -113,4 +114,18 @@ def summary(task: str, splits: dict[str, list[GeneratedDoc]], seed: int) -> dict
         for d in docs:
             chars.setdefault(label_of(task, d), []).append(len(d.text))
     out["mean_chars_per_label"] = {lab: round(statistics.mean(v), 1) for lab, v in sorted(chars.items())}
+    if task == "phi" and splits.get("train") and splits.get("test"):
+        out["length_only_baseline"] = length_baseline(splits["train"], splits["test"])
     return out
+
+
+def length_baseline(train: list[GeneratedDoc], test: list[GeneratedDoc]) -> dict[str, Any]:
+    """How far length alone goes for PHI / NO_PHI: "PHI if at least T characters", T fitted on
+    train. Any classifier should beat its test accuracy to show it reads more than length."""
+    def accuracy(docs: list[GeneratedDoc], t: int) -> float:
+        return sum((len(d.text) >= t) == bool(d.spans) for d in docs) / len(docs)
+
+    candidates = sorted({len(d.text) for d in train})
+    best = max(candidates, key=lambda t: (accuracy(train, t), -t))
+    return {"threshold_chars": best, "train_accuracy": round(accuracy(train, best), 4),
+            "test_accuracy": round(accuracy(test, best), 4)}
