@@ -5,7 +5,8 @@ Hugging Face's ``*ForSequenceClassification`` models classify. They find it from
 token id, which breaks when the pad token is the EOS token (our tokenizers' fallback) or under
 left padding; here it comes from the attention mask, so either padding side gives each row's
 last real token. Positions come from the mask too, so a left-padded row sees the same positions
-as the same text alone.
+as the same text alone (RoPE models would give the same scores with shifted positions, being
+shift-invariant; models with absolute position embeddings would not).
 """
 
 from __future__ import annotations
