@@ -211,6 +211,17 @@ def test_untrained_head_round_trips(base: Path, tmp_path: Path) -> None:
     nlp.to_disk(tmp_path / "p")
     assert spacy.load(tmp_path / "p")(TEXTS[0]).cats == expected
     assert spacy.load(tmp_path / "p").get_pipe("llm_textcat_head").labels == tuple(LABELS)
+    copy = make_nlp(base, labels=LABELS).from_bytes(nlp.to_bytes())
+    assert copy(TEXTS[0]).cats == expected
+
+
+def test_initialize_takes_labels_from_examples(base: Path) -> None:
+    nlp = make_nlp(base)
+    doc = nlp.make_doc("x")
+    doc.cats = {"b": 0.0, "a": 1.0}
+    nlp.initialize(lambda: [Example(nlp.make_doc("x"), doc)])
+    assert nlp.get_pipe("llm_textcat_head").labels == ("a", "b")
+    assert set(nlp("patient").cats) == {"a", "b"}
 
 
 def test_registered_lazily_and_by_entry_point() -> None:

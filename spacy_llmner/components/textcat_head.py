@@ -12,8 +12,8 @@ longer than ``max_length`` tokens are refused (E625), never truncated. ``score``
 textcat scorer, so ``nlp.evaluate`` / ``spacy evaluate`` report ``cats_score`` and friends.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: spaCy validates `initialize`'s signature with pydantic,
+# which cannot resolve string annotations from this module.
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -242,7 +242,7 @@ class TextCatHead(Pipe):
             save_head(self._model.head, adapter_dir, meta)
         srsly.write_json(path / self.CFG_FILE, {"base": base, "name": self.base, "adapter": self.ADAPTER_DIR})
 
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> TextCatHead:
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "TextCatHead":
         """Point at the saved base and head directory; weights still load lazily."""
         path = Path(path)
         cfg = srsly.read_json(path / self.CFG_FILE)
@@ -259,7 +259,7 @@ class TextCatHead(Pipe):
             files = {str(f.relative_to(tmp)): f.read_bytes() for f in Path(tmp).rglob("*") if f.is_file()}
         return cast(bytes, srsly.msgpack_dumps(files))
 
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> TextCatHead:
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "TextCatHead":
         self._tmp = tempfile.mkdtemp(prefix="spacy_llmner_")  # weights must outlive this call
         for rel, data in srsly.msgpack_loads(bytes_data).items():
             target = Path(self._tmp) / rel
