@@ -99,7 +99,7 @@ def train_textcat_cli(
     base: str = typer.Argument(..., help="Base model: local directory or hub id"),
     train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
     dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy): metrics and the temperature fit", exists=True),
-    config_path: Path = typer.Argument(..., help="Config (.cfg): [head] [lora] [training]", exists=True),
+    config_path: Path = typer.Argument(..., help="Config (.cfg) with the sections head, lora and training", exists=True),
     output: Path = typer.Argument(..., help="Directory for the head + adapter (the component's `adapter`)"),
     loss_log: Path = typer.Option(Path("training/textcat_loss.jsonl"), help="JSON-lines loss log"),
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
