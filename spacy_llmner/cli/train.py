@@ -1,4 +1,4 @@
-"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``assemble``.
+"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``train-textcat``, ``assemble``.
 
 Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
 Commands print summaries (counts, losses, timings), never document text.
@@ -91,6 +91,28 @@ def train_cli(
 
     config = LoraConfigFile.load(config_path, _overrides(ctx))
     _report(train_adapter(base, train_path, dev_path, config, output, loss_log), metrics)
+
+
+@app.command("train-textcat", context_settings=_OVERRIDES)
+def train_textcat_cli(
+    ctx: typer.Context,
+    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
+    train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
+    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy): metrics and the temperature fit", exists=True),
+    config_path: Path = typer.Argument(..., help="Config (.cfg) with the sections head, lora and training", exists=True),
+    output: Path = typer.Argument(..., help="Directory for the head + adapter (the component's `adapter`)"),
+    loss_log: Path = typer.Option(Path("training/textcat_loss.jsonl"), help="JSON-lines loss log"),
+    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+) -> None:
+    """Classification head + LoRA on the base's last hidden state; temperature fitted on dev."""
+    import logging
+
+    from ..training.config import HeadConfigFile
+    from ..training.textcat_head import train_textcat_head
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # step and loss lines, no text
+    config = HeadConfigFile.load(config_path, _overrides(ctx))
+    _report(train_textcat_head(base, train_path, dev_path, config, output, loss_log), metrics)
 
 
 @app.command("assemble")
