@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -208,11 +209,16 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _natural(name: str) -> list[Any]:
+    """Sort key that puts bow_n250 before bow_n1000."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+
+
 def markdown_table(rows: Mapping[str, Mapping[str, Any]]) -> str:
     """Our rows as a markdown table (one line per row, sorted by name)."""
     lines = ["| row | test data | test docs | train docs | accuracy | macro-F1 | rare-F1 | docs/s | train s |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, row in sorted(rows.items()):
+    for name, row in sorted(rows.items(), key=lambda item: _natural(item[0])):
         training = row.get("training") or {}
         lines.append(
             f"| {name} | {Path(row.get('data', '')).parent.name} | {row.get('docs')} | "
