@@ -191,8 +191,10 @@ def test_project_has_the_textcat_workflow() -> None:
     assert set(project["workflows"]["textcat"]) <= {c["name"] for c in project["commands"]}
 
 
-def test_score_runs_an_llm_textcat_pipeline(tiny_models: dict, tmp_path: Path) -> None:
-    """The harness on spacy-llm's llm_textcat with TextCat.v1 and a tiny random base."""
+@pytest.mark.parametrize("component", ["llm_textcat", "llm_textcat_head"])
+def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: Path) -> None:
+    """The harness on spacy-llm's llm_textcat (TextCat.v1) and on llm_textcat_head (an
+    untrained head), both on a tiny random base."""
     import spacy
     from spacy_llm.registry import registry as llm_registry
     from typer.testing import CliRunner
@@ -205,9 +207,14 @@ def test_score_runs_an_llm_textcat_pipeline(tiny_models: dict, tmp_path: Path) -
     tok, model, _ = tiny_models["qwen2"]
     base = save(model, tok, tmp_path / "base")
     nlp = spacy.blank("en")
-    nlp.add_pipe("llm_textcat", config={
-        "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": [PHI, NO_PHI]},
-        "model": {"@llm_models": "spacy_llmner.HF.v1", "name": str(base)}, "save_io": False})
+    if component == "llm_textcat":
+        nlp.add_pipe("llm_textcat", config={
+            "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": [PHI, NO_PHI]},
+            "model": {"@llm_models": "spacy_llmner.HF.v1", "name": str(base)}, "save_io": False})
+    else:
+        import spacy_llmner.components.textcat_head  # noqa: F401 (registers the factory)
+
+        nlp.add_pipe("llm_textcat_head", config={"base": str(base), "labels": [PHI, NO_PHI]})
     nlp.to_disk(tmp_path / "pipe")
     to_textcat_docbin("phi", corpus("phi", 0, 0, 4, seed=0)["test"]).to_disk(tmp_path / "test.spacy")
     out = tmp_path / "row.json"
@@ -215,7 +222,7 @@ def test_score_runs_an_llm_textcat_pipeline(tiny_models: dict, tmp_path: Path) -
                                                "--name", "llm", "--output", str(out)])
     assert result.exit_code == 0, result.output
     row = json.loads(out.read_text(encoding="utf8"))
-    assert row["components"] == ["llm_textcat"] and row["docs"] == 4
+    assert row["components"] == [component] and row["docs"] == 4
     assert sum(v["support"] for v in row["per_label"].values()) == 4
 
 
