@@ -210,15 +210,16 @@ def chart(
     results: Path = typer.Argument(Path("benchmarks/results/cluener.json")),
     output: Path = typer.Argument(Path("docs/cluener_f1_per_label.png")),
     rows: str = typer.Option(
-        "xml=Gemma 270M LoRA, XML (300 docs);json=Gemma 270M LoRA, JSON (300 docs);"
-        "spacy=spaCy CNN (300 docs);spacy_full=spaCy CNN (10,748 docs)",
+        "xml_1000=Gemma 270M LoRA, XML (1,000 docs);xml=Gemma 270M LoRA, XML (300 docs);"
+        "json=Gemma 270M LoRA, JSON (300 docs);spacy=spaCy CNN (300 docs);spacy_full=spaCy CNN (10,748 docs)",
         help="Rows of `ours` to draw, as name=legend pairs separated by ';'",
     ),
 ) -> None:
-    """Per-label span F1 of each row as grouped bars (dev support beside the label)."""
+    """Per-label span F1 of each row (of ``ours`` or ``curve``) as grouped bars, dev support beside the label."""
     from spacy_llmner.training.evaluate import _pyplot
 
-    data = json.loads(results.read_text(encoding="utf8"))["ours"]
+    collected = json.loads(results.read_text(encoding="utf8"))
+    data = {**collected.get("curve", {}), **collected["ours"]}
     legends = dict(item.split("=", 1) if "=" in item else (item, item) for item in rows.split(";"))
     names = [n for n in legends if n in data]
     first = data[names[0]]["spans"]["per_label"]
@@ -236,7 +237,7 @@ def chart(
     ax.set_xlim(0, 1)
     ax.set_xlabel("span F1 on the dev sample")
     ax.set_title("CLUENER2020, per label (dev support in brackets)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
     fig.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=100)
