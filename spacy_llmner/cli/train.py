@@ -1,4 +1,4 @@
-"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``assemble``.
+"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``train-textcat``, ``assemble``.
 
 Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
 Commands print summaries (counts, losses, timings), never document text.
@@ -91,6 +91,28 @@ def train_cli(
 
     config = LoraConfigFile.load(config_path, _overrides(ctx))
     _report(train_adapter(base, train_path, dev_path, config, output, loss_log), metrics)
+
+
+@app.command("train-textcat", context_settings=_OVERRIDES)
+def train_textcat_cli(
+    ctx: typer.Context,
+    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
+    train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
+    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy), for the eval loss each epoch", exists=True),
+    config_path: Path = typer.Argument(..., help="LoRA config (.cfg): [lora] [training] [task]", exists=True),
+    output: Path = typer.Argument(..., help="Directory for the adapter"),
+    loss_log: Path = typer.Option(Path("training/textcat_loss.jsonl"), help="JSON-lines loss log"),
+    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+    pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat pipeline with the adapter here"),
+) -> None:
+    """LoRA SFT for generative classification (TextCat.v1's prompt; loss on the label + end marker)."""
+    from ..training.classify_sft import ClassifyConfigFile, assemble_textcat, train_classifier
+
+    config = ClassifyConfigFile.load(config_path, _overrides(ctx))
+    summary = train_classifier(base, train_path, dev_path, config, output, loss_log)
+    if pipeline is not None:
+        summary["pipeline"] = str(assemble_textcat(base, output, pipeline))
+    _report(summary, metrics)
 
 
 @app.command("assemble")
