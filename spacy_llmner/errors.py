@@ -439,3 +439,16 @@ class Errors(metaclass=ErrorsWithCodes):
         "labels {labels}. Add them to `[task] labels` (or leave `labels` empty to take them from "
         "the data)."
     )
+    E647 = (
+        "The PHI gate's `threshold` is {value!r}; it must be a number in [0, 1] (the minimum "
+        "probability of {label!r} in `doc.cats` for the NER component to run on the doc)."
+    )
+    E648 = (
+        "The PHI gate '{name}' runs the component {component!r}, which {problem}. Add it to the "
+        "pipeline and disable it (`nlp.disable_pipe({component!r})`): the gate runs it on the "
+        "docs it lets through, and an enabled one would also run on every doc."
+    )
+    E649 = (
+        "The PHI gate '{name}' found no {label!r} in `doc.cats` (it has {cats}). Put the "
+        "classifier before the gate in the pipeline, and set the gate's `label` to one of its labels."
+    )
