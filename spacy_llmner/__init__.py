@@ -12,7 +12,9 @@ Importing this package imports nothing heavy: not spaCy (whose thinc imports tor
 spacy-llm, not torch, so the pure parts (``tagging``, ``prompting``, ``decoding``'s core) stay
 light. Nothing here is needed for the above to work: every ``Language`` loads spaCy's
 ``spacy_factories`` entry points, spacy-llm's among them, which registers ``llm_ner``; and our
-task and model resolve through their own entry points.
+task and model resolve through their own entry points. Our own component, ``llm_textcat_head``
+(a classification head on the LLM's last hidden state), registers the same way, or on first
+access to ``spacy_llmner.TextCatHead``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .components.textcat_head import TextCatHead
     from .scores import get_entity_score, set_entity_scores
 
 __version__ = "0.1.0"
 
-_LAZY = {"get_entity_score": ".scores", "set_entity_scores": ".scores"}
+# Importing ``.components.textcat_head`` also registers its factory (``llm_textcat_head``).
+_LAZY = {"get_entity_score": ".scores", "set_entity_scores": ".scores", "TextCatHead": ".components.textcat_head"}
 
 
 def __getattr__(name: str) -> Any:
@@ -36,4 +40,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["__version__", "get_entity_score", "set_entity_scores"]
+__all__ = ["TextCatHead", "__version__", "get_entity_score", "set_entity_scores"]

@@ -452,3 +452,58 @@ class Errors(metaclass=ErrorsWithCodes):
         "The PHI gate '{name}' found no {label!r} in `doc.cats` (it has {cats}). Put the "
         "classifier before the gate in the pipeline, and set the gate's `label` to one of its labels."
     )
+
+    # --- classification head (E62x-E63x): the ``llm_textcat_head`` component and ``train-textcat`` ---
+    E620 = (
+        "Document {index} of {path} has no `doc.cats`. Training and evaluating the classification "
+        "head need a category for every document: set `doc.cats` (one-hot for exclusive classes) "
+        "when you build the DocBin, or drop the documents without one."
+    )
+    E621 = (
+        "The data has the label(s) {unknown}, which are not among the configured labels {labels}. "
+        "Add them to `labels` (or leave `labels` empty to take them from the training data), or "
+        "fix the documents."
+    )
+    E622 = (
+        "Document {index} of {path} has the cats {cats}, which are not one-hot although the classes "
+        "are exclusive. Give exactly one label the value 1.0 (the others 0.0), or set "
+        "`exclusive_classes = false` for multi-label data."
+    )
+    E623 = (
+        "The classification-head adapter directory {path} lacks {missing}. It must hold the "
+        "output of `python -m spacy_llmner train-textcat` (head.safetensors, head.json and, when "
+        "LoRA was trained, the peft adapter files); point `adapter` at that directory, or set "
+        "`adapter = null` for an untrained head."
+    )
+    E624 = (
+        "The classification head in {path} has {rows} output rows but {n_labels} labels are "
+        "configured ({labels}). A head is trained for one label list: use the labels it was "
+        "trained with (leave `labels` empty to read them from the adapter) or retrain."
+    )
+    E625 = (
+        "A text has {n_tokens} tokens, more than `max_length` ({limit}). Texts are not truncated "
+        "silently: raise `max_length` (up to the model's context length, {context}), or split "
+        "long texts before classifying them."
+    )
+    E626 = (
+        "The configured labels {labels} differ from the labels the head was trained with "
+        "({trained}); the head's rows follow the trained order. Leave `labels` empty (the "
+        "adapter's labels are used) or list exactly the trained labels in the same order."
+    )
+    E627 = (
+        "The head was trained with exclusive_classes = {trained}, but the component is configured "
+        "with exclusive_classes = {configured}. Use the trained setting, or retrain."
+    )
+    E628 = (
+        "No labels for the classification head. Pass `labels` (at least two for exclusive "
+        "classes, at least one otherwise), point `adapter` at a trained head, or train with "
+        "documents whose `doc.cats` name the labels."
+    )
+    E629 = (
+        "[training] sets {names}, which do not apply to `train-textcat` (documents are classified "
+        "whole, without a prompt). Remove them; the length limit is `[head] max_length`."
+    )
+    E630 = (
+        "{path} holds no documents. `train-textcat` needs a non-empty training set and a "
+        "non-empty dev set (the dev set fits the temperature)."
+    )

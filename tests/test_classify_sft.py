@@ -141,7 +141,7 @@ def test_cli_run_learns_and_the_adapter_loads_through_spacy_load(tiny_models: di
         "[training]\nepochs = 20\nlr = 0.01\nbatch_size = 4\nwarmup_ratio = 0.0\nlogging_steps = 5\neval_batch_size = 8\n"
     )
     result = CliRunner().invoke(app, [
-        "train-textcat", str(base), str(tmp_path / "train.spacy"), str(tmp_path / "dev.spacy"), str(cfg),
+        "train-textcat-sft", str(base), str(tmp_path / "train.spacy"), str(tmp_path / "dev.spacy"), str(cfg),
         str(tmp_path / "adapter"), "--loss-log", str(tmp_path / "loss.jsonl"), "--pipeline", str(tmp_path / "pipeline"),
     ])
     assert result.exit_code == 0, result.output

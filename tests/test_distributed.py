@@ -14,7 +14,7 @@ from spacy_llmner.cli import app
 from spacy_llmner.distributed.inputs import discover, plan
 from spacy_llmner.distributed.manifest import Manifest
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.training.evaluate import merge_scores, score_chars, score_spans
+from spacy_llmner.training.evaluate import error_kinds, merge_scores, score_chars, score_spans
 
 
 def test_package_and_cli_import_without_ray():
@@ -105,13 +105,16 @@ def test_merged_scores_equal_scoring_the_whole_corpus():
     pred = [[(0, 8, "PERSON")], [(0, 4, "PERSON")], [(0, 7, "PERSON")], [(0, 4, "ORG"), (9, 17, "PERSON")]]
     whole = score_spans(gold, pred)
     whole["chars"] = score_chars(texts, gold, pred)
+    whole["errors"] = error_kinds(gold, pred)
     parts = []
     for lo, hi in ((0, 1), (1, 3), (3, 4)):
         part = score_spans(gold[lo:hi], pred[lo:hi])
         part["chars"] = score_chars(texts[lo:hi], gold[lo:hi], pred[lo:hi])
+        part["errors"] = error_kinds(gold[lo:hi], pred[lo:hi])
         parts.append(part)
     merged = merge_scores(parts)
-    assert merged == {k: whole[k] for k in ("overall", "per_label", "chars")}
+    assert merged == {k: whole[k] for k in ("overall", "per_label", "chars", "errors")}
+    assert merged["errors"]["boundary"] == 1 and merged["errors"]["spurious"] == 2
     # averaging the parts' F1 would give another number: the merge adds counts
     assert merged["overall"]["f"] != pytest.approx(sum(p["overall"]["f"] for p in parts) / 3)
     assert json.dumps(merged)  # plain data

@@ -257,7 +257,7 @@ def test_evaluate_on_ray_equals_local_evaluate(pipeline, tmp_path):
     local = evaluate(spacy.load(pipeline), read_jsonl(gold))
     report = evaluate_dataset(pipeline, gold, shard_size=25, actors=2, code=CODE)
     assert report["docs"] == local["docs"] == 120
-    for key in ("overall", "per_label", "chars"):
+    for key in ("overall", "per_label", "chars", "errors"):
         assert report[key] == local[key]
     assert 0 < report["overall"]["f"] < 1  # a real mix of hits and misses
     limited = evaluate_dataset(pipeline, gold, limit=30, shard_size=25, code=CODE)

@@ -418,6 +418,25 @@ def test_score_spans_is_exact_and_typed() -> None:
     assert abs(report["overall"]["f"] - 1 / 3) < 1e-6
 
 
+def test_error_kinds_say_where_exact_span_f1_is_lost() -> None:
+    from spacy_llmner.training.evaluate import error_kinds
+
+    gold = [[(0, 4, "PERSON"), (10, 14, "LOCATION"), (20, 25, "AGE"), (30, 40, "DATE_TIME"), (50, 55, "URL")],
+            [(0, 8, "PERSON")]]
+    pred = [[(0, 4, "PERSON"), (10, 13, "LOCATION"), (20, 25, "DATE_TIME"), (29, 35, "AGE"), (60, 64, "PERSON")],
+            [(0, 3, "PERSON")]]
+    kinds = error_kinds(gold, pred)
+    assert kinds == {
+        "wrong_label": 1,  # AGE span answered as DATE_TIME
+        "boundary": 2,  # LOCATION one character short; a PERSON cut to its first name
+        "boundary_and_label": 1,  # DATE_TIME overlapped by a wrong AGE span
+        "missed": 1,  # URL: nothing near it
+        "spurious": 1,  # PERSON where no gold entity is
+        "confusions": {"AGE->DATE_TIME": 1},
+    }
+    assert error_kinds(gold, gold)["missed"] == 0 and error_kinds(gold, gold)["spurious"] == 0
+
+
 def test_jsonl_reader_label_map_and_plots(tmp_path: Path) -> None:
     from spacy_llmner.training.evaluate import apply_label_map, plot_f1, plot_loss, read_examples, score_spans
 

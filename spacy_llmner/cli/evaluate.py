@@ -74,5 +74,7 @@ def evaluate_cli(
     )
     chars = report["chars"]
     typer.echo(f"PII characters (labels ignored): P {chars['p']:.4f}  R {chars['r']:.4f}  F1 {chars['f']:.4f}")
+    errors = report["errors"]
+    typer.echo("Errors: " + ", ".join(f"{kind} {errors[kind]}" for kind in errors if kind != "confusions"))
     for label, scores in report["per_label"].items():
         typer.echo(f"  {label:<24} P {scores['p']:.3f}  R {scores['r']:.3f}  F1 {scores['f']:.3f}  n={scores['support']}")

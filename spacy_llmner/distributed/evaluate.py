@@ -44,6 +44,7 @@ class EvaluateWorker:
         """The shard's counts: ``score_spans`` and ``score_chars`` on its documents."""
         from ..training.evaluate import (
             apply_label_map,
+            error_kinds,
             keep_labels,
             parse_example,
             predict,
@@ -71,6 +72,7 @@ class EvaluateWorker:
         gold = [keep_labels(spans, self.labels) for _, spans in examples]
         part = score_spans(gold, predicted)
         part["chars"] = score_chars(texts, gold, predicted)
+        part["errors"] = error_kinds(gold, predicted)
         part.update(docs=len(texts), n_chars=sum(map(len, texts)))
         return part
 

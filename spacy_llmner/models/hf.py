@@ -345,11 +345,7 @@ class HFModel:
 
     # --- serialization -------------------------------------------------------------------
     def _base_is_embeddable(self) -> bool:
-        path = Path(self.name)
-        if not path.is_dir():
-            return False
-        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-        return size <= self.embed_base_max_mb * 1024 * 1024
+        return base_is_embeddable(self.name, self.embed_base_max_mb)
 
     def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
         """Save the adapter and (small local) base inside the pipeline, plus a small cfg."""
@@ -359,14 +355,14 @@ class HFModel:
         base_is_here = base_dir.resolve() == Path(self.name).resolve()  # saved over its own dir
         base: str | None = None
         if self._base_is_embeddable() and not base_is_here:
-            _copy_dir(Path(self.name), base_dir)
+            copy_dir(Path(self.name), base_dir)
             base = self.BASE_DIR
         elif base_dir.is_dir() and base_is_here:
             base = self.BASE_DIR
         adapter: str | None = None
         if self.adapter:
             if adapter_dir.resolve() != Path(self.adapter).resolve():
-                _copy_dir(Path(self.adapter), adapter_dir)
+                copy_dir(Path(self.adapter), adapter_dir)
             adapter = self.ADAPTER_DIR
         srsly.write_json(path / self.CFG_FILE, {"name": self.name, "base": base, "adapter": adapter})
 
@@ -403,7 +399,17 @@ class HFModel:
         return self.from_disk(self._tmp, exclude=exclude)
 
 
-def _copy_dir(src: Path, dst: Path) -> None:
+def base_is_embeddable(name: str, max_mb: int = EMBED_BASE_MAX_MB) -> bool:
+    """A local base directory small enough to copy into a pipeline (hub ids are not)."""
+    path = Path(name)
+    if not path.is_dir():
+        return False
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return size <= max_mb * 1024 * 1024
+
+
+def copy_dir(src: Path, dst: Path) -> None:
+    """Replace ``dst`` with a copy of ``src``, leaving training checkpoints and pickles behind."""
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoint-*", "*.bin", "*.pt"))
@@ -414,4 +420,4 @@ def _copy_dir(src: Path, dst: Path) -> None:
 make_hf_model = HFModel
 
 
-__all__ = ["HFModel", "make_hf_model", "ADAPTER_META"]
+__all__ = ["HFModel", "make_hf_model", "ADAPTER_META", "base_is_embeddable", "copy_dir"]

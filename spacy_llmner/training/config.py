@@ -214,3 +214,72 @@ class LoraConfigFile:
             labels=task.get("labels", "hipaa"),
             template_version=task.get("template_version", "v1"),
         )
+
+
+@dataclass
+class HeadSettings:
+    """``[head]`` of ``train-textcat``: the classification head and what it classifies."""
+
+    # Empty: every label in the training data's ``doc.cats``, sorted. Else exactly these, in
+    # this order (the head's rows); a label in the data that is not here fails (E621).
+    labels: Union[str, list[str]] = field(default_factory=list)
+    # true: one label per document (softmax, cross-entropy); false: multi-label (sigmoids, BCE).
+    exclusive_classes: bool = True
+    pooling: str = "last"
+    # Longest text in tokens; a longer one fails (E625) rather than being truncated.
+    max_length: int = 512
+    # NEFTune: uniform noise of magnitude alpha / sqrt(seq_len * hidden) on the input
+    # embeddings, in training only (arXiv 2310.05914; seed 003 found it a stable gain). 0: off.
+    neftune_alpha: float = 5.0
+    # Multi-label: a label is predicted when its probability reaches this (dev metrics).
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        from ..models.pooling import POOLINGS
+
+        if isinstance(self.labels, str):
+            self.labels = [lab.strip() for lab in self.labels.split(",") if lab.strip()]
+        if not all(isinstance(lab, str) and lab for lab in self.labels):
+            raise _bad("head.labels", self.labels, "Use a list of non-empty strings, or [] to read them from the data.")
+        if len(set(self.labels)) != len(self.labels):
+            raise _bad("head.labels", self.labels, "Each label must appear once.")
+        if not isinstance(self.exclusive_classes, bool):
+            raise _bad("head.exclusive_classes", self.exclusive_classes, "Use true or false.")
+        if self.pooling not in POOLINGS:
+            raise _bad("head.pooling", self.pooling, f"Use one of {list(POOLINGS)}.")
+        if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) or self.max_length < 1:
+            raise _bad("head.max_length", self.max_length, "It must be an integer >= 1.")
+        if not isinstance(self.neftune_alpha, (int, float)) or self.neftune_alpha < 0:
+            raise _bad("head.neftune_alpha", self.neftune_alpha, "Use 0 (off) or a positive number (5 is usual).")
+        if not 0.0 < float(self.threshold) < 1.0:
+            raise _bad("head.threshold", self.threshold, "It must be a probability in (0, 1).")
+
+
+# [training] keys of the SFT loop that mean nothing for a head over whole documents (E629).
+_HEAD_UNUSED_TRAINING = ("max_length", "shared_prefix", "group_by_length", "max_batch_tokens", "gradient_checkpointing")
+
+
+@dataclass
+class HeadConfigFile:
+    """Everything ``train-textcat`` reads: ``[lora]``, ``[training]`` and ``[head]``."""
+
+    lora: LoraSettings
+    training: TrainSettings
+    head: HeadSettings = field(default_factory=HeadSettings)
+
+    @classmethod
+    def load(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> HeadConfigFile:
+        cfg = load_config(path, overrides, required=("lora", "training"))
+        training = dict(cfg["training"])
+        unused = sorted(set(training) & set(_HEAD_UNUSED_TRAINING))
+        if unused:
+            raise LLMNERError(Errors.E629.format(names=unused))
+        unknown = sorted(set(cfg) - {"lora", "training", "head"})
+        if unknown:
+            raise LLMNERError(Errors.E302.format(names=unknown, section="(top level)", known=["lora", "training", "head"]))
+        training["shared_prefix"] = False  # no prompt to share
+        return cls(
+            lora=from_section(LoraSettings, cfg["lora"], "lora"),
+            training=from_section(TrainSettings, training, "training"),
+            head=from_section(HeadSettings, cfg.get("head"), "head"),
+        )

@@ -69,6 +69,40 @@ def score_chars(
     return _prf(tp, fp, fn)
 
 
+def _overlaps(a: CharSpan, b: CharSpan) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def error_kinds(gold: Sequence[Iterable[CharSpan]], predicted: Sequence[Iterable[CharSpan]]) -> dict[str, Any]:
+    """What the exact-span errors are, as counts: where the F1 is lost.
+
+    Each gold entity not matched exactly is one of ``wrong_label`` (same span, other label),
+    ``boundary`` (an overlapping prediction of its label), ``boundary_and_label`` (overlapping,
+    other label) or ``missed`` (nothing overlaps it); a prediction that overlaps no gold entity
+    is ``spurious``. ``confusions`` counts ``GOLD->PREDICTED`` for the wrong-label cases.
+    """
+    kinds: Counter[str] = Counter()
+    confusions: Counter[str] = Counter()
+    for gold_spans, pred_spans in zip(gold, predicted, strict=True):
+        g, p = set(gold_spans), set(pred_spans)
+        wrong_p = p - g
+        for span in sorted(g - p):
+            near = [q for q in wrong_p if _overlaps(span, q)]
+            same_span = [q for q in near if q[:2] == span[:2]]
+            if same_span:
+                kinds["wrong_label"] += 1
+                confusions[f"{span[2]}->{same_span[0][2]}"] += 1
+            elif any(q[2] == span[2] for q in near):
+                kinds["boundary"] += 1
+            elif near:
+                kinds["boundary_and_label"] += 1
+            else:
+                kinds["missed"] += 1
+        kinds["spurious"] += sum(1 for q in wrong_p if not any(_overlaps(q, span) for span in g))
+    names = ("wrong_label", "boundary", "boundary_and_label", "missed", "spurious")
+    return {**{k: kinds[k] for k in names}, "confusions": dict(confusions.most_common())}
+
+
 def keep_labels(spans: Iterable[CharSpan], labels: Iterable[str] | None) -> list[CharSpan]:
     """Only the spans of ``labels`` (all when None): to score a corpus annotated for fewer types."""
     if labels is None:
@@ -152,6 +186,7 @@ def evaluate(
     gold = [keep_labels(spans, labels) for _, spans in examples]
     report = score_spans(gold, predicted)
     report["chars"] = score_chars(texts, gold, predicted)
+    report["errors"] = error_kinds(gold, predicted)
     report.update(
         docs=len(texts),
         seconds=round(seconds, 3),
@@ -162,11 +197,13 @@ def evaluate(
 
 
 def merge_scores(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One report from reports on disjoint parts of a corpus (``overall``, ``per_label``, ``chars``).
+    """One report from reports on disjoint parts of a corpus (``overall``, ``per_label``, ``chars``,
+    and ``errors`` when every part has it).
 
     Counts (tp, fp, fn) add up and P/R/F1 are recomputed from the sums, never averaged, so the
     result equals scoring the whole corpus at once.
     """
+    parts = list(parts)
     labels: dict[str, Counter[str]] = {}
     chars: Counter[str] = Counter()
     for part in parts:
@@ -176,11 +213,19 @@ def merge_scores(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     total = Counter[str]()
     for counts in labels.values():
         total.update(counts)
-    return {
+    merged: dict[str, Any] = {
         "overall": _prf(total["tp"], total["fp"], total["fn"]),
         "per_label": {lab: _prf(c["tp"], c["fp"], c["fn"]) for lab, c in sorted(labels.items())},
         "chars": _prf(chars["tp"], chars["fp"], chars["fn"]),
     }
+    if parts and all("errors" in part for part in parts):
+        kinds: Counter[str] = Counter()
+        confusions: Counter[str] = Counter()
+        for part in parts:
+            kinds.update({k: v for k, v in part["errors"].items() if k != "confusions"})
+            confusions.update(part["errors"]["confusions"])
+        merged["errors"] = {**dict(kinds), "confusions": dict(confusions.most_common())}
+    return merged
 
 
 def _pyplot() -> Any:
