@@ -400,6 +400,58 @@ class Errors(metaclass=ErrorsWithCodes):
         "every label and would silently drop them. Classify with a LoRA adapter "
         "(`[peft] method = \"lora\"`) or with the base alone."
     )
+    # --- one base, several adapters; SFT for classification (E640-E659) ---
+    E640 = (
+        "The adapter '{path}' is {kind}, which cannot share a base with other components: only "
+        "LoRA adapters can, kept unmerged and switched per call (prefix tuning prepends its own "
+        "keys and values, other peft types cannot be switched alongside LoRA). Set "
+        "`share_base = false` on this model to give it a private copy of the base, or retrain the "
+        "adapter with LoRA (`[peft] method = \"lora\"`)."
+    )
+    E641 = (
+        "The adapter '{path}' was trained with its tags as tokens (`lora.tag_tokens`): loading it "
+        "grows the base's embedding matrix and its tokenizer, which the other components sharing "
+        "the base would then see. Set `share_base = false` on this model (a private copy of the "
+        "base), or retrain the adapter with `lora.tag_tokens = false`."
+    )
+    E642 = (
+        "The tokenizer of '{name}' differs from the tokenizer of the shared base first loaded from "
+        "'{first}' ({reason}), although their weights are the same: token ids would mean different "
+        "things to the components. Give both components the same base directory or hub id, or set "
+        "`share_base = false` on one of them."
+    )
+    E643 = (
+        "The shared base already holds an adapter named {name!r} loaded from '{loaded}'; "
+        "'{path}' cannot take that name. Use another adapter name (e.g. the component's name)."
+    )
+    E644 = (
+        "The shared base holds no adapter named {name!r} (it holds {names}). Add it first with "
+        "`handle.add_adapter(name, path)`, or activate None for the base alone."
+    )
+    E645 = (
+        "The classification training data '{name}' has no document with exactly one label in "
+        "`doc.cats` (value >= 0.5) among {n_total} documents; {n_multi} had several and {n_none} "
+        "had none. Generative classification trains on single-label documents: give each "
+        "training doc one positive category."
+    )
+    E646 = (
+        "The training data uses the categories {unknown}, which are not among the configured "
+        "labels {labels}. Add them to `[task] labels` (or leave `labels` empty to take them from "
+        "the data)."
+    )
+    E647 = (
+        "The PHI gate's `threshold` is {value!r}; it must be a number in [0, 1] (the minimum "
+        "probability of {label!r} in `doc.cats` for the NER component to run on the doc)."
+    )
+    E648 = (
+        "The PHI gate '{name}' runs the component {component!r}, which {problem}. Add it to the "
+        "pipeline and disable it (`nlp.disable_pipe({component!r})`): the gate runs it on the "
+        "docs it lets through, and an enabled one would also run on every doc."
+    )
+    E649 = (
+        "The PHI gate '{name}' found no {label!r} in `doc.cats` (it has {cats}). Put the "
+        "classifier before the gate in the pipeline, and set the gate's `label` to one of its labels."
+    )
 
     # --- classification head (E62x-E63x): the ``llm_textcat_head`` component and ``train-textcat`` ---
     E620 = (

@@ -1,4 +1,4 @@
-"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``train-textcat``, ``assemble``.
+"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``train-textcat``, ``train-textcat-sft``, ``assemble``.
 
 Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
 Commands print summaries (counts, losses, timings), never document text.
@@ -113,6 +113,28 @@ def train_textcat_cli(
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # step and loss lines, no text
     config = HeadConfigFile.load(config_path, _overrides(ctx))
     _report(train_textcat_head(base, train_path, dev_path, config, output, loss_log), metrics)
+
+
+@app.command("train-textcat-sft", context_settings=_OVERRIDES)
+def train_textcat_sft_cli(
+    ctx: typer.Context,
+    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
+    train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
+    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy), for the eval loss each epoch", exists=True),
+    config_path: Path = typer.Argument(..., help="LoRA config (.cfg) with the sections lora, training, task", exists=True),
+    output: Path = typer.Argument(..., help="Directory for the adapter"),
+    loss_log: Path = typer.Option(Path("training/textcat_sft_loss.jsonl"), help="JSON-lines loss log"),
+    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+    pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat pipeline with the adapter here"),
+) -> None:
+    """Generative classification: LoRA SFT to answer with the label on TextCat.v1's prompt (loss on label + end)."""
+    from ..training.classify_sft import ClassifyConfigFile, assemble_textcat, train_classifier
+
+    config = ClassifyConfigFile.load(config_path, _overrides(ctx))
+    summary = train_classifier(base, train_path, dev_path, config, output, loss_log)
+    if pipeline is not None:
+        summary["pipeline"] = str(assemble_textcat(base, output, pipeline))
+    _report(summary, metrics)
 
 
 @app.command("assemble")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
 
@@ -42,7 +43,13 @@ EMBED_BASE_MAX_MB = 512
 
 
 class HFModel:
-    """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text."""
+    """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text.
+
+    ``share_base`` (default off: a private copy, as always): take the base from the process-wide
+    registry (``models/shared.py``), so components on the same base (e.g. ``llm_ner`` and
+    ``llm_textcat``) hold it once, each with its own LoRA adapter, kept unmerged and activated for
+    the duration of each call. Adapters that cannot share are refused (E640-E642).
+    """
 
     # What ``to_disk`` writes in the model's directory (``from_disk`` reads the same): the cfg
     # (``name``, and the ``base`` and ``adapter`` directories, or null), a small local base copied
@@ -67,6 +74,7 @@ class HFModel:
         embed_base_max_mb: int = EMBED_BASE_MAX_MB,
         copy_tokens: str = "any",
         shared_prefix: str = "auto",
+        share_base: bool = False,
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
@@ -82,6 +90,11 @@ class HFModel:
         self.merge_adapter = merge_adapter
         self.trust_remote_code = trust_remote_code
         self.embed_base_max_mb = embed_base_max_mb
+        # Load the base once per process for every component that shares it (models/shared.py);
+        # the adapter then stays unmerged (merge_adapter does not apply) and is switched per call.
+        self.share_base = bool(share_base)
+        self._shared: Any = None  # shared.SharedBase when share_base, once loaded
+        self._adapter_name: str | None = None
         self._model: Any = None
         self._tokenizer: Any = None
         self._vocab: Vocab | None = None
@@ -124,12 +137,44 @@ class HFModel:
             return
         if self.adapter:
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
+        if self.share_base:
+            self._load_shared()
+            return
         device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
         self._tokenizer = load_tokenizer(self.name, self.trust_remote_code)
         self._model = load_model(
             self.name, self.adapter, device, dtype, self.trust_remote_code, self.merge_adapter,
             tokenizer=self._tokenizer,
         )
+
+    def _load_shared(self) -> None:
+        """The base from the process-wide registry, this model's adapter added under its own name
+        (coded errors for adapters that cannot share: E640, E641, E642)."""
+        from .shared import acquire_base, adapter_name_for, check_shareable
+
+        if self.adapter:
+            check_shareable(self.adapter)  # before the base loads: refuse early
+        tokenizer = load_tokenizer(self.name, self.trust_remote_code)
+        handle = acquire_base(self.name, self.device_arg, self.dtype_arg, self.trust_remote_code)
+        handle.check_tokenizer(tokenizer, self.name)
+        name = handle.add_adapter(adapter_name_for(self.adapter), self.adapter) if self.adapter else None
+        self._shared, self._adapter_name = handle, name
+        self._tokenizer, self._model = tokenizer, handle.model
+
+    @contextmanager
+    def _activated(self) -> Iterator[None]:
+        """With a shared base: hold it, with this model's adapter on, for the whole call."""
+        if self._shared is None:
+            yield
+            return
+        with self._shared.activate(self._adapter_name):
+            yield
+
+    @property
+    def shared_base(self) -> Any:
+        """The ``shared.SharedBase`` this model runs on (None unless ``share_base``)."""
+        self.load()
+        return self._shared
 
     @property
     def tokenizer(self) -> Any:
@@ -206,9 +251,14 @@ class HFModel:
             raise LLMNERError(Errors.E013)
         try:
             if classify:
-                answers: Sequence[str] = self.classify(cast(list[LabelScoringPrompt], flat))
-            else:
-                answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
+                self._check_classify_adapter()
+            if flat:
+                self.load()
+            with self._activated() if flat else nullcontext():
+                if classify:
+                    answers: Sequence[str] = self.classify(cast(list[LabelScoringPrompt], flat))
+                else:
+                    answers = self._answer(cast(list[TaggingPrompt], flat)) if flat else []
         finally:
             self._lock.release()
         out: list[list[str]] = []
@@ -223,8 +273,7 @@ class HFModel:
         the most probable label. ``decoding`` does not apply: the answers are the label trie's
         complete paths, all scored. The frame is not cached: retrieved demonstrations make each
         prompt's conversation its own. E608 when prompt + longest answer exceed the context."""
-        if self._adapter_meta.get("peft_method", "lora") != "lora":
-            raise LLMNERError(Errors.E610.format(method=self._adapter_meta["peft_method"]))
+        self._check_classify_adapter()
         tok = self.tokenizer
         out: list[ScoredAnswer] = []
         for p in prompts:
@@ -243,6 +292,10 @@ class HFModel:
             logprobs = dict(zip(p.answers, scores))
             out.append(ScoredAnswer(max(p.answers, key=logprobs.__getitem__), logprobs))
         return out
+
+    def _check_classify_adapter(self) -> None:
+        if self._adapter_meta.get("peft_method", "lora") != "lora":
+            raise LLMNERError(Errors.E610.format(method=self._adapter_meta["peft_method"]))
 
     def _answer(self, prompts: list[TaggingPrompt]) -> list[TaggedResponse]:
         answers: list[TaggedResponse | None] = [None] * len(prompts)
@@ -323,6 +376,7 @@ class HFModel:
             self.adapter = str(path / cfg["adapter"])
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
         self._model = self._tokenizer = self._vocab = self._fast = None
+        self._shared, self._adapter_name = None, None
         self._frames = {}
         self._label_tries = {}
         return self
