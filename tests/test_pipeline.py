@@ -165,14 +165,16 @@ def test_registered_names_resolve_in_a_fresh_process(random_base: Path) -> None:
 
 def test_add_pipe_works_without_importing_anything_first(random_base: Path) -> None:
     """``llm_ner`` comes from spacy-llm's own factory entry point, our task and model from ours:
-    nothing needs ``import spacy_llmner`` or ``import spacy_llm`` (the package root no longer
-    imports spacy-llm for them)."""
+    nothing needs ``import spacy_llmner`` or ``import spacy_llm`` first. spaCy imports every
+    ``spacy_factories`` entry point (our ``llm_textcat_head`` and ``llmner_phi_gate`` among them)
+    when a Language is made, so those modules must not pull in the model code."""
     code = textwrap.dedent(
         f"""
         import sys
         import spacy
         nlp = spacy.blank("en")
-        assert "spacy_llmner" not in sys.modules
+        assert "spacy_llmner.models.hf" not in sys.modules, "a factory module imports the model code"
+        assert "spacy_llmner.decoding.fast" not in sys.modules
         nlp.add_pipe("llm_ner", config={{
             "task": {{"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": ["PERSON"]}},
             "model": {{"@llm_models": "spacy_llmner.HF.v1", "name": {str(random_base)!r}}},

@@ -31,7 +31,7 @@ from spacy.vocab import Vocab
 
 from ..errors import Errors, LLMNERError
 from ..models.head import HeadMeta, check_head_dir, has_lora
-from ..models.hf import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
+from ..models.files import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
 
 FACTORY = "llm_textcat_head"
 

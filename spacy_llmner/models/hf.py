@@ -8,7 +8,6 @@ default, so each answer is the source plus tags by construction.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from ..prompting.json_template import is_json_template
 from ..prompting.classify import ScoredAnswer
 from ..prompting.prompt import TaggedResponse
 from ..ty import LabelScoringPrompt, TaggingPrompt
+from .files import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
 from .label_scoring import score_sequences
 from .loading import (
     ADAPTER_META,
@@ -38,8 +38,6 @@ from .loading import (
 
 DECODING_MODES = ("constrained", "reference", "free")
 DEFAULT_CONTEXT_LENGTH = 4096
-# Local bases up to this size are copied into the pipeline dir, so it works on another machine.
-EMBED_BASE_MAX_MB = 512
 
 
 class HFModel:
@@ -399,25 +397,9 @@ class HFModel:
         return self.from_disk(self._tmp, exclude=exclude)
 
 
-def base_is_embeddable(name: str, max_mb: int = EMBED_BASE_MAX_MB) -> bool:
-    """A local base directory small enough to copy into a pipeline (hub ids are not)."""
-    path = Path(name)
-    if not path.is_dir():
-        return False
-    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return size <= max_mb * 1024 * 1024
-
-
-def copy_dir(src: Path, dst: Path) -> None:
-    """Replace ``dst`` with a copy of ``src``, leaving training checkpoints and pickles behind."""
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoint-*", "*.bin", "*.pt"))
-
-
 # Registered as ``spacy_llmner.HF.v1``: the class itself, so the config schema is __init__'s
 # signature (one parameter list, validated by confection).
 make_hf_model = HFModel
 
 
-__all__ = ["HFModel", "make_hf_model", "ADAPTER_META", "base_is_embeddable", "copy_dir"]
+__all__ = ["HFModel", "make_hf_model", "ADAPTER_META"]
