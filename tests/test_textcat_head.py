@@ -82,10 +82,12 @@ def trained(base: Path, corpus: dict[str, Path], tmp_path_factory: pytest.TempPa
         "--loss-log", str(tmp / "loss.jsonl"), "--metrics", str(tmp / "metrics.json"),
         "--training.max_steps", "40", "--training.lr", "0.003", "--training.logging_steps", "5",
         "--lora.r", "8", "--lora.alpha", "16", "--lora.top_layers", "1",
+        "--pipeline", str(tmp / "pipeline"), "--lang", "zh",
     )
     assert result.exit_code == 0, result.output
     return {
         "adapter": tmp / "head",
+        "pipeline": tmp / "pipeline",
         "metrics": json.loads((tmp / "metrics.json").read_text()),
         "log": [json.loads(line) for line in (tmp / "loss.jsonl").read_text().splitlines()],
     }
@@ -95,6 +97,15 @@ def make_nlp(base: Path, **config: Any) -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("llm_textcat_head", config={"base": str(base), **config})
     return nlp
+
+
+def test_train_textcat_also_saves_a_pipeline(base: Path, trained: dict[str, Any]) -> None:
+    loaded = spacy.load(trained["pipeline"])
+    assert loaded.lang == "zh" and loaded.pipe_names == ["llm_textcat_head"]
+    built = make_nlp(base, adapter=str(trained["adapter"]))
+    text = "a short note"
+    assert loaded(text).cats == pytest.approx(built(text).cats)
+    assert trained["metrics"]["pipeline"] == str(trained["pipeline"])
 
 
 # --- pooling ------------------------------------------------------------------------------

@@ -103,6 +103,8 @@ def train_textcat_cli(
     output: Path = typer.Argument(..., help="Directory for the head + adapter (the component's `adapter`)"),
     loss_log: Path = typer.Option(Path("training/textcat_loss.jsonl"), help="JSON-lines loss log"),
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+    pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat_head pipeline with the head here"),
+    lang: str = typer.Option("en", help="Language of that pipeline (zh for Chinese)"),
 ) -> None:
     """Classification head + LoRA on the base's last hidden state; temperature fitted on dev."""
     import logging
@@ -112,7 +114,15 @@ def train_textcat_cli(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # step and loss lines, no text
     config = HeadConfigFile.load(config_path, _overrides(ctx))
-    _report(train_textcat_head(base, train_path, dev_path, config, output, loss_log), metrics)
+    summary = train_textcat_head(base, train_path, dev_path, config, output, loss_log)
+    if pipeline is not None:
+        import spacy
+
+        nlp = spacy.blank(lang)
+        nlp.add_pipe("llm_textcat_head", config={"base": base, "adapter": str(output)})
+        nlp.to_disk(pipeline)
+        summary["pipeline"] = str(pipeline)
+    _report(summary, metrics)
 
 
 @app.command("train-textcat-sft", context_settings=_OVERRIDES)
@@ -126,6 +136,7 @@ def train_textcat_sft_cli(
     loss_log: Path = typer.Option(Path("training/textcat_sft_loss.jsonl"), help="JSON-lines loss log"),
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
     pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat pipeline with the adapter here"),
+    lang: str = typer.Option("en", help="Language of that pipeline (zh for Chinese)"),
 ) -> None:
     """Generative classification: LoRA SFT to answer with the label on TextCat.v1's prompt (loss on label + end)."""
     from ..training.classify_sft import ClassifyConfigFile, assemble_textcat, train_classifier
@@ -133,7 +144,7 @@ def train_textcat_sft_cli(
     config = ClassifyConfigFile.load(config_path, _overrides(ctx))
     summary = train_classifier(base, train_path, dev_path, config, output, loss_log)
     if pipeline is not None:
-        summary["pipeline"] = str(assemble_textcat(base, output, pipeline))
+        summary["pipeline"] = str(assemble_textcat(base, output, pipeline, lang=lang))
     _report(summary, metrics)
 
 
