@@ -233,7 +233,9 @@ class JSONAutomaton:
 
     def max_output_bytes(self) -> int:
         """An upper bound on the length of any answer (each decoding step writes a byte or more)."""
-        keys = sum(len(json.dumps(lab, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 6 for lab in self.c.labels)
+        # Per key: the key as a JSON string, ': [', ']' and ', '.
+        keys = sum(len(json.dumps(lab, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 6
+                   for lab in self.c.labels)
         return len(self.opening) + 1 + keys + self.max_strings * (self.n + 4)
 
     def allowed(self, st: JState, trie: VocabTrie) -> list[tuple[int, JState]]:
