@@ -55,7 +55,8 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E005 = (
         "Unknown decoding mode '{mode}'. Use 'constrained' (default: output is the input plus "
-        "tags, by construction) or 'free' (plain generate + tolerant parsing, for comparison)."
+        "tags, or for a JSON answer strings of the input, by construction), 'reference' (the "
+        "same, one step per token) or 'free' (plain generate + tolerant parsing, for comparison)."
     )
     E006 = (
         "Could not load the model '{name}': {reason}. Pass a Hugging Face hub id (with the "
@@ -118,12 +119,6 @@ class Errors(metaclass=ErrorsWithCodes):
         "The adapter in '{path}' was trained with its label tags as tokens {first} onwards, but "
         "this base tokenizer has {size} tokens, so the tags would get other ids. Load the "
         "base model (and tokenizer) the adapter was trained on."
-    )
-    E019 = (
-        "The task answers in JSON (template {version!r}), which copy-constrained decoding cannot "
-        "write: it only inserts XML tags into the source. Set the model's `decoding = \"free\"` "
-        "(`python -m spacy_llmner assemble` does for a JSON adapter); the JSON task still drops "
-        "every string that is not in the source."
     )
     E020 = (
         "The adapter was trained with {method!r} (prefix tuning), whose learned keys and values "
@@ -538,4 +533,11 @@ class Errors(metaclass=ErrorsWithCodes):
     E667 = (
         "The pipeline '{pipeline}' set no `doc.cats` on document {index}. Score a pipeline with "
         "a text classifier (spaCy `textcat`, spacy-llm `llm_textcat`, ...)."
+    )
+
+    # --- JSON answer decoding (E68x) ---
+    E680 = (
+        "copy_tokens = {copy_tokens!r} applies to tagged-text answers only; the JSON answer's "
+        "constrained decoder (template 'json1') allows every token that keeps the answer valid. "
+        "Set the model's `copy_tokens = \"any\"`, or `decoding = \"free\"`."
     )

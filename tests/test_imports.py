@@ -20,6 +20,7 @@ PURE = (
     "spacy_llmner.decoding.automaton",
     "spacy_llmner.decoding.canonical",
     "spacy_llmner.decoding.drafting",
+    "spacy_llmner.decoding.json_answer",
     "spacy_llmner.decoding.options",
     "spacy_llmner.decoding.result",
     "spacy_llmner.decoding.vocab",

@@ -3,7 +3,8 @@
 Implements spacy-llm's model protocol: ``__call__(Iterable[Iterable[prompt]]) ->
 Iterable[Iterable[str]]``, ``context_length`` and ``to_disk/from_disk`` (+ bytes). Weights load
 on first call or ``from_disk``, never at config resolution. Decoding is copy-constrained by
-default, so each answer is the source plus tags by construction.
+default, so each answer is the source plus tags by construction (a JSON answer, template
+``json1``: valid JSON whose strings are all in the source; ``decoding.json_answer``).
 """
 
 from __future__ import annotations
@@ -311,8 +312,6 @@ class HFModel:
     def _decode_group(
         self, prompts: list[TaggingPrompt], frame: ChatFrame, prefix_ids: list[int]
     ) -> list[TaggedResponse]:
-        if self.decoding != "free" and is_json_template(prompts[0].template_version):
-            raise LLMNERError(Errors.E019.format(version=prompts[0].template_version))
         if self.decoding != "free" and self._adapter_meta.get("peft_method", "lora") != "lora":
             raise LLMNERError(Errors.E020.format(method=self._adapter_meta["peft_method"], decoding=self.decoding))
         tok = self.tokenizer
@@ -323,6 +322,8 @@ class HFModel:
             texts = generate_free(self.hf_model, tok, prefix_ids, doc_ids, eos_ids(tok, frame), self.batch_size)
             return [TaggedResponse(t) for t in texts]
         vocab = self._get_vocab(frame)
+        if is_json_template(prompts[0].template_version):
+            return self._decode_json(prompts, prefix_ids, doc_ids, vocab)
         constraints = [
             Constraint.build(p.source, p.labels, p.token_spans, vocab.lead) for p in prompts
         ]
@@ -340,6 +341,23 @@ class HFModel:
         return [
             TaggedResponse(r.tagged, r.spans, r.scores, p.source) for r, p in zip(results, prompts)
         ]
+
+    def _decode_json(
+        self, prompts: list[TaggingPrompt], prefix_ids: list[int], doc_ids: list[list[int]], vocab: Vocab
+    ) -> list[TaggedResponse]:
+        """A JSON answer (template ``json1``) under its copy constraint (``decoding.json_answer``),
+        for ``decoding = "constrained"`` or ``"reference"`` alike: one step-by-step decoder, no
+        fast path. The answer always parses and every string is in the source."""
+        if self.copy_tokens != "any":
+            raise LLMNERError(Errors.E680.format(copy_tokens=self.copy_tokens))
+        from ..decoding.json_answer import JSONConstraint
+        from ..decoding.json_reference import decode_json
+
+        out = []
+        for p, d in zip(prompts, doc_ids):
+            constraint = JSONConstraint.build(p.source, p.labels, p.token_spans, vocab.lead)
+            out.append(TaggedResponse(decode_json(self.hf_model, prefix_ids + d, constraint, vocab).text))
+        return out
 
     # --- serialization -------------------------------------------------------------------
     def _base_is_embeddable(self) -> bool:

@@ -4,8 +4,10 @@ Same prompts, sharding, labels, scorer and serialization as ``XMLNERTask`` (it s
 only the answer differs: a JSON object read by the tolerant parser (``jsonner.parse``), its
 strings put back on every occurrence in the source (``jsonner.align``). A string that is not in
 the source is dropped and counted: the JSON format's copy constraint, applied after decoding
-(the model decodes freely: ``spacy_llmner.HF.v1`` with ``decoding = "free"``). XML with
-copy-constrained decoding stays the default task.
+when the model decodes freely (``spacy_llmner.HF.v1`` with ``decoding = "free"``). With
+``decoding = "constrained"`` the model can only write valid JSON whose strings are in the source
+(``decoding.json_answer``), so nothing is dropped. XML with copy-constrained decoding stays the
+default task.
 
 Running totals of strings read / not in the source / overlapping occurrences dropped are kept
 on the task (``align_stats``): counts only, never text.
