@@ -15,6 +15,7 @@ from pathlib import Path
 
 import spacy
 from spacy.tokens import DocBin
+from spacy.training import Example
 
 # THUCNews' own Chinese category names, as label descriptions in the prompt.
 DESCRIPTIONS = {"education": "教育", "entertainment": "娱乐", "finance": "财经", "game": "游戏",
@@ -23,19 +24,22 @@ DESCRIPTIONS = {"education": "教育", "entertainment": "娱乐", "finance": "�
 
 
 def main(base: str, train: Path, out_dir: Path) -> None:
-    vocab = spacy.blank("zh").vocab
-    pool = [{"text": doc.text, "label": max(doc.cats, key=doc.cats.__getitem__)}
-            for doc in DocBin().from_disk(train).get_docs(vocab)]
+    nlp0 = spacy.blank("zh")
+    docs = list(DocBin().from_disk(train).get_docs(nlp0.vocab))
+    examples = [Example(nlp0.make_doc(doc.text), doc) for doc in docs]
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name, n_demos in (("zeroshot", 0), ("demos10", 10)):
         nlp = spacy.blank("zh")
         nlp.add_pipe("llm_textcat", config={
-            "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": DESCRIPTIONS,
-                     "examples": pool if n_demos else None, "n_demos": n_demos},
+            "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": DESCRIPTIONS, "n_demos": n_demos},
             "model": {"@llm_models": "spacy_llmner.HF.v1", "name": base, "batch_size": 10},
         })
+        if n_demos:
+            # The pool goes in through initialize, so it is saved with the task (to_disk), not
+            # written into config.cfg; weights are not loaded for this.
+            nlp.get_pipe("llm_textcat").task.initialize(lambda: examples, n_prompt_examples=-1)
         nlp.to_disk(out_dir / f"pipeline_{name}")
-        print(f"{name}: {n_demos} demonstrations from a pool of {len(pool)} -> {out_dir / f'pipeline_{name}'}")
-
+        print(f"{name}: {n_demos} demonstrations per text, pool of {len(examples) if n_demos else 0}")
 
 if __name__ == "__main__":
     main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))
