@@ -10,7 +10,7 @@ EOS is allowed only once the whole source is copied and no entity is open.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -166,6 +166,20 @@ def _tag_walk(trie: VocabTrie, node: int, buf: bytes, table: _TagTable) -> _TagW
     return walk
 
 
+def memo_allowed_ids(memo: dict[Any, list[int]], st: Any, trie: VocabTrie, walk: Callable[..., None]) -> list[int]:
+    """``walk(st, trie, out, states=False)``'s token ids, sorted, memoised per (state, trie) in
+    ``memo`` (cleared past 4,096 entries): the allowed-id lookup of every constraint automaton."""
+    key = (st, id(trie))
+    hit = memo.get(key)
+    if hit is None:
+        if len(memo) > 4096:
+            memo.clear()
+        out: list[Any] = []
+        walk(st, trie, out, states=False)
+        hit = memo[key] = sorted(set(out))
+    return hit
+
+
 class Automaton:
     """Stepping logic for one Constraint (kept separate so tag tables are built once)."""
 
@@ -269,15 +283,7 @@ class Automaton:
     def allowed_ids(self, st: State, trie: VocabTrie) -> list[int]:
         """The ids of ``allowed``, sorted, without building a state per tag token (the decoders'
         hot path). Memoised per state: the fast path re-verifies draft positions."""
-        key = (st, id(trie))
-        hit = self._allowed.get(key)
-        if hit is None:
-            if len(self._allowed) > 4096:
-                self._allowed.clear()
-            out: list[Any] = []
-            self._walk(st, trie, out, states=False)
-            hit = self._allowed[key] = sorted(set(out))
-        return hit
+        return memo_allowed_ids(self._allowed, st, trie, self._walk)
 
     def _walk(self, st: State, trie: VocabTrie, out: list[Any], states: bool) -> None:
         copies: list[tuple[int, State]] = []  # tokens that only copy: the ones to restrict

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .automaton import memo_allowed_ids
 from .vocab import VocabTrie
 
 # Phases of the answer. Pieces of fixed bytes are written byte by byte (``lit``: written so far).
@@ -246,15 +247,7 @@ class JSONAutomaton:
 
     def allowed_ids(self, st: JState, trie: VocabTrie) -> list[int]:
         """The ids of ``allowed``, sorted; memoised per state."""
-        key = (st, id(trie))
-        hit = self._allowed.get(key)
-        if hit is None:
-            if len(self._allowed) > 4096:
-                self._allowed.clear()
-            out: list[Any] = []
-            self._walk(st, trie, out, states=False)
-            hit = self._allowed[key] = sorted(set(out))
-        return hit
+        return memo_allowed_ids(self._allowed, st, trie, self._walk)
 
     def _walk(self, st: JState, trie: VocabTrie, out: list[Any], states: bool) -> None:
         """Depth-first through the trie along allowed bytes only."""

@@ -124,23 +124,29 @@ def load_model(
     return model.to(device).eval()
 
 
+def adapter_mismatch(path: Path, base_name: str, err: Exception) -> LLMNERError:
+    """E009: peft could not put the adapter at ``path`` on ``base_name`` (another base, another
+    size); the message names the adapter's own base and type from its config."""
+    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
+    return LLMNERError(
+        Errors.E009.format(
+            path=path,
+            adapter_base=cfg.get("base_model_name_or_path"),
+            adapter_type=cfg.get("peft_type"),
+            base=base_name,
+            reason=f"{type(err).__name__}: {str(err)[:300]}",
+        )
+    )
+
+
 def attach_adapter(model: Any, path: Path, base_name: str, merge: bool) -> Any:
     from peft import PeftModel
 
     check_adapter_dir(path)
-    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
     try:
         peft_model = PeftModel.from_pretrained(model, str(path), is_trainable=False)
     except Exception as err:  # noqa: BLE001 - size mismatches, missing modules
-        raise LLMNERError(
-            Errors.E009.format(
-                path=path,
-                adapter_base=cfg.get("base_model_name_or_path"),
-                adapter_type=cfg.get("peft_type"),
-                base=base_name,
-                reason=f"{type(err).__name__}: {str(err)[:300]}",
-            )
-        ) from err
+        raise adapter_mismatch(path, base_name, err) from err
     if merge and not peft_model.active_peft_config.is_prompt_learning:
         return peft_model.merge_and_unload()
     return peft_model  # prefix tuning has nothing to merge: peft prepends its keys/values

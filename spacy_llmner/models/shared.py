@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
-from .loading import check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
+from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
 
 logger = logging.getLogger("spacy_llmner")
 
@@ -161,7 +161,6 @@ class SharedBase:
                 if self.adapters[name] != resolved:
                     raise LLMNERError(Errors.E643.format(name=name, loaded=self.adapters[name], path=path))
                 return name
-            cfg = json.loads((Path(path) / "adapter_config.json").read_text(encoding="utf8"))
             try:
                 if self._peft is None:
                     self._peft = PeftModel.from_pretrained(
@@ -170,15 +169,7 @@ class SharedBase:
                 else:
                     self._peft.load_adapter(str(path), adapter_name=name, is_trainable=False)
             except Exception as err:  # noqa: BLE001 - size mismatches, missing modules
-                raise LLMNERError(
-                    Errors.E009.format(
-                        path=path,
-                        adapter_base=cfg.get("base_model_name_or_path"),
-                        adapter_type=cfg.get("peft_type"),
-                        base=self.name,
-                        reason=f"{type(err).__name__}: {str(err)[:300]}",
-                    )
-                ) from err
+                raise adapter_mismatch(Path(path), self.name, err) from err
             self._peft.to(self._device).eval()
             self.adapters[name] = resolved
         return name
