@@ -23,7 +23,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .errors import Errors, LLMNERError
+from ..errors import Errors, LLMNERError
 
 GATE_FACTORY = "llmner_phi_gate"
 
