@@ -28,6 +28,9 @@ from typing import Any
 
 import typer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
+from _results import read_rows  # noqa: E402
+
 from spacy_llmner.tagging import CharSpan
 
 cli = typer.Typer(add_completion=False)
@@ -179,15 +182,7 @@ def collect(
     Rows already in ``output`` and absent from ``metrics`` are kept, so a run of some steps
     (e.g. only the learning curve) updates the table instead of dropping the other rows."""
     previous = json.loads(output.read_text(encoding="utf8")) if output.exists() else {}
-    rows = dict(previous.get("ours", {}))
-    for path in sorted(metrics.glob("*.json")):
-        if path.name.startswith("train_"):
-            continue
-        row = json.loads(path.read_text(encoding="utf8"))
-        train = metrics / f"train_{path.stem}.json"
-        if train.exists():
-            row["training"] = json.loads(train.read_text(encoding="utf8"))
-        rows[path.stem] = row
+    rows = {**previous.get("ours", {}), **read_rows(metrics)}
     curve_rows = {p.stem: json.loads(p.read_text(encoding="utf8")) for p in sorted((metrics / "curve").glob("*.json"))
                   if not p.name.startswith("train_")}
     result = {

@@ -31,6 +31,9 @@ from typing import Any
 
 import typer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
+from _results import read_rows  # noqa: E402
+
 cli = typer.Typer(add_completion=False)
 
 # Seed 003 (a blog post on LLMs for Chinese text classification, 2024): its result tables are
@@ -241,15 +244,7 @@ def collect(
     note: str = typer.Option("", help="Conditions of the run (e.g. other jobs sharing the CPU)"),
 ) -> None:
     """Merge score rows (with their train_<name>.json) into one JSON; print a markdown table."""
-    rows: dict[str, Any] = {}
-    for path in sorted(metrics.glob("*.json")):
-        if path.name.startswith("train_"):
-            continue
-        row = json.loads(path.read_text(encoding="utf8"))
-        train = metrics / f"train_{path.stem}.json"
-        if train.exists():
-            row["training"] = json.loads(train.read_text(encoding="utf8"))
-        rows[path.stem] = row
+    rows: dict[str, Any] = read_rows(metrics)
     result = {"machine": machine(), "collected": time.strftime("%Y-%m-%d %H:%M:%S"), "note": note,
               "ours": rows, "seed_003_findings": SEED_FINDINGS, "table": markdown_table(rows)}
     output.parent.mkdir(parents=True, exist_ok=True)
