@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
-from . import gate  # noqa: F401 - registers the llmner_phi_gate factory
+from .components import gate  # noqa: F401 - registers the llmner_phi_gate factory
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
 from .prompting.retrieval import make_char_ngram_tfidf
