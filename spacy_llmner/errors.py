@@ -502,6 +502,30 @@ class Errors(metaclass=ErrorsWithCodes):
         "{path} holds no documents. `train-textcat` needs a non-empty training set and a "
         "non-empty dev set (the dev set fits the temperature)."
     )
+    # --- embedding retrieval of demonstrations (E655-E659): ``spacy_llmner.EmbeddingSimilarity.v1`` ---
+    E655 = (
+        "The embedding similarity's `{name}` is {value!r}; {hint}"
+    )
+    E656 = (
+        "{what} has {n_tokens} tokens, more than the embedding similarity's `max_length` "
+        "({limit}). Retrieval does not cut texts silently: raise `max_length` (at most the "
+        "model's {model_limit} positions), or set `truncation = true` to embed only the first "
+        "`max_length` tokens (it changes which demonstrations are retrieved, never the text "
+        "that is classified)."
+    )
+    E657 = (
+        "The embedding similarity's `max_length` is {value}, but the model '{name}' has only "
+        "{limit} positions. Set `max_length` to {limit} or less."
+    )
+    E658 = (
+        "The model '{name}' is an encoder-decoder ({model_type}); embedding similarity reads the "
+        "last hidden states of an encoder (e.g. all-MiniLM-L6-v2) or of a decoder-only LM (e.g. "
+        "the classification base). Point `name` at one of those."
+    )
+    E659 = (
+        "The embedding similarity's `device` is {device!r}, but {reason}. Set `device = null` "
+        "(CUDA when present, else the CPU) or `device = \"cpu\"`."
+    )
     # --- classification data and baselines (E66x) ---
     E660 = (
         "Line {line} of '{path}' is not a JSON object with a string \"text\" and a non-empty "

@@ -10,6 +10,7 @@ from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
 from .components import gate  # noqa: F401 - registers the llmner_phi_gate factory
+from .models.embedding import make_embedding_similarity  # torch loads on first use, not here
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
 from .prompting.retrieval import make_char_ngram_tfidf
@@ -22,6 +23,7 @@ MODEL_V1 = "spacy_llmner.HF.v1"
 LABELS_V1 = "spacy_llmner.labels.v1"
 TEXTCAT_V1 = "spacy_llmner.TextCat.v1"
 CHAR_NGRAM_TFIDF_V1 = "spacy_llmner.CharNgramTfidf.v1"
+EMBEDDING_SIMILARITY_V1 = "spacy_llmner.EmbeddingSimilarity.v1"
 
 
 def register() -> None:
@@ -32,6 +34,7 @@ def register() -> None:
     spacy_registry.misc.register(LABELS_V1, func=make_labels)
     llm_registry.llm_tasks.register(TEXTCAT_V1, func=make_textcat_task)
     spacy_registry.misc.register(CHAR_NGRAM_TFIDF_V1, func=make_char_ngram_tfidf)
+    spacy_registry.misc.register(EMBEDDING_SIMILARITY_V1, func=make_embedding_similarity)
 
 
 register()
