@@ -3,9 +3,10 @@
 Seed 003 retrieves the k labelled examples most similar to the text and puts the most similar
 last, nearest the text. ``Similarity`` is the plug: ``index(pool)`` once, then ``scores(text)``
 per document. ``CharNgramTfidf`` is the dependency-free default (character n-grams work for
-Chinese, which has no spaces). The same interface fits embedding retrieval later (mean-pooled
-hidden states of the base model, cosine) — an index that embeds the pool once; not built yet.
-Pure: no torch.
+Chinese, which has no spaces). Embedding retrieval, the seed's, implements the same protocol in
+``models/embedding.py`` (``spacy_llmner.EmbeddingSimilarity.v1``: cosine of the mean-pooled last
+hidden states of the base model or of a small local encoder; the pool is embedded once), since
+it needs torch. This module stays pure: no torch.
 """
 
 from __future__ import annotations
