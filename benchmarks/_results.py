@@ -6,6 +6,8 @@ Scripts here run as ``python benchmarks/<name>.py``, so this module is imported 
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -23,3 +25,8 @@ def read_rows(metrics: Path) -> dict[str, dict[str, Any]]:
             row["training"] = json.loads(train.read_text(encoding="utf8"))
         rows[path.stem] = row
     return rows
+
+
+def machine() -> dict[str, Any]:
+    """The conditions a figure was taken under (every benchmark's JSON carries them)."""
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor() or None}

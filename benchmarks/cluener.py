@@ -16,8 +16,6 @@ copy constraint rules out for XML). Counts and timings only, never text.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ from typing import Any
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
-from _results import read_rows  # noqa: E402
+from _results import machine, read_rows  # noqa: E402
 
 from spacy_llmner.tagging import CharSpan
 
@@ -186,7 +184,7 @@ def collect(
     curve_rows = {p.stem: json.loads(p.read_text(encoding="utf8")) for p in sorted((metrics / "curve").glob("*.json"))
                   if not p.name.startswith("train_")}
     result = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor()},
+        "machine": machine(),
         "collected": time.strftime("%Y-%m-%d %H:%M:%S"),
         "note": note or previous.get("note", ""),
         "ours": rows,

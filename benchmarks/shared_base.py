@@ -1,23 +1,31 @@
 """Memory and speed of one shared base with two adapters vs two private copies of the base.
 
-A pipeline of ``llm_ner`` (XMLNER.v1) + ``llm_textcat`` (TextCat.v1), both on ``spacy_llmner.HF.v1``
-with the same base and each with its own LoRA adapter, run three ways, each in its own process
-(so resident memory is that setup's alone):
+Pair ``textcat``: a pipeline of ``llm_ner`` (XMLNER.v1) + ``llm_textcat`` (TextCat.v1), both on
+``spacy_llmner.HF.v1`` with the same base and each with its own LoRA adapter, run three ways, each
+in its own process (so resident memory is that setup's alone):
 
 - ``separate``: two private copies of the base, adapters merged (the default, ``share_base = false``);
 - ``separate_unmerged``: two private copies, adapters kept as LoRA layers (``merge_adapter = false``):
   the same per-token compute as sharing, to separate the cost of unmerged LoRA from that of sharing;
 - ``shared``: ``share_base = true``: one base, both adapters on it, switched per call.
 
-Reported: RSS after the pipeline has loaded and run one warm-up pass, peak RSS (``ru_maxrss``), and
-docs/s over the timed documents (both components: NER + classification per doc).
+Pair ``head``: ``llm_ner`` (HF.v1) + ``llm_textcat_head`` (the LLM's last hidden state → a
+linear head, LoRA on the LLM) on the same base, two ways: ``separate`` (private copies, both
+adapters merged: the defaults) and ``shared`` (``share_base = true`` on both). The head has no
+``merge_adapter`` setting, so ``separate_unmerged`` is run for the ``textcat`` pair only.
+
+Reported per setup: RSS after the pipeline has loaded and run one warm-up pass, peak RSS
+(``ru_maxrss``), the bytes of the distinct parameter tensors the components hold (a shared base
+counts once; LoRA layers included), and docs/s over the timed documents (both components: NER +
+classification per doc).
 
     python benchmarks/shared_base.py /path/to/base [--ner-adapter DIR] [--cat-adapter DIR] \
-        [--n-docs 16] [--json benchmarks/results/shared_base.json]
+        [--head-adapter DIR] [--pairs textcat,head] [--n-docs 16] \
+        [--json benchmarks/results/shared_base.json]
 
-Without adapters it writes two untrained LoRA adapters (r=16, all linear layers, random B
-matrices so they change the weights) for the base: enough for memory and speed, meaningless for
-accuracy.
+Without adapters it writes untrained LoRA adapters (r=16, all linear layers, random B matrices so
+they change the weights) for the base, and for the head a directory with such a LoRA adapter and
+a small random head: enough for memory and speed, meaningless for accuracy.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from typing import Any
 
 NER_LABELS = "hipaa"
 CATS = ["personal data", "no personal data"]
+PAIRS = ("textcat", "head")
+MODES = ("separate", "separate_unmerged", "shared")
 _NAMES = ["John Doe", "Mary Smith", "Wei Zhang", "Ana Lopez"]
 _PLACES = ["42 Main Street, Springfield", "Boston", "12 Elm Road", "Chicago"]
 
@@ -72,6 +82,38 @@ def make_adapter(base: str, out: Path, seed: int, meta: dict[str, Any]) -> Path:
     return out
 
 
+def make_head(base: str, out: Path, seed: int) -> Path:
+    """An untrained ``train-textcat``-style head directory: random LoRA (as ``make_adapter``) plus
+    a small random linear head over the base's hidden size for ``CATS``."""
+    from transformers import AutoConfig
+
+    from spacy_llmner.models.head import HeadMeta, new_head, save_head
+
+    make_adapter(base, out, seed, {})
+    (out / "spacy_llmner.json").unlink()  # a head directory carries head.json instead
+    config = AutoConfig.from_pretrained(base)
+    config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    meta = HeadMeta(
+        kind="textcat_head", base_model=base, labels=CATS, exclusive_classes=True, pooling="last", temperature=1.0,
+    )
+    return save_head(new_head(int(config.hidden_size), len(CATS), seed=seed), out, meta)
+
+
+def _param_mb(nlp: Any) -> float:
+    """MB of the distinct parameter tensors the pipeline's components hold (shared ones once)."""
+    from spacy_llmner.components.textcat_head import TextCatHead
+
+    seen: set[int] = set()
+    total = 0
+    for _, pipe in nlp.pipeline:
+        module = pipe._model if isinstance(pipe, TextCatHead) else pipe._model.hf_model
+        for p in module.parameters():
+            if p.data_ptr() not in seen:
+                seen.add(p.data_ptr())
+                total += p.numel() * p.element_size()
+    return total / 2**20
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
@@ -83,9 +125,10 @@ def _run(args: dict[str, Any], queue: Any) -> None:
     import torch
 
     import spacy_llmner  # noqa: F401 - registers the task and model names
+    import spacy_llmner.components.textcat_head  # noqa: F401 - registers llm_textcat_head
 
     torch.set_num_threads(args["threads"])
-    mode = args["mode"]
+    mode, pair = args["mode"], args["pair"]
     model = {"@llm_models": "spacy_llmner.HF.v1", "name": args["base"]}
     if mode == "shared":
         model["share_base"] = True
@@ -97,11 +140,16 @@ def _run(args: dict[str, Any], queue: Any) -> None:
         "model": {**model, "adapter": args["ner_adapter"]},
         "save_io": False,
     })
-    nlp.add_pipe("llm_textcat", config={
-        "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": CATS},
-        "model": {**model, "adapter": args["cat_adapter"]},
-        "save_io": False,
-    })
+    if pair == "head":
+        nlp.add_pipe("llm_textcat_head", config={
+            "base": args["base"], "adapter": args["head_adapter"], "share_base": mode == "shared",
+        })
+    else:
+        nlp.add_pipe("llm_textcat", config={
+            "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": CATS},
+            "model": {**model, "adapter": args["cat_adapter"]},
+            "save_io": False,
+        })
     rss_start = _rss_mb()
     docs = documents(args["n_docs"])
     t0 = time.perf_counter()
@@ -114,7 +162,9 @@ def _run(args: dict[str, Any], queue: Any) -> None:
     from spacy_llmner.models import shared
 
     queue.put({
+        "pair": pair,
         "mode": mode,
+        "param_mb": round(_param_mb(nlp), 1),
         "rss_before_load_mb": round(rss_start, 1),
         "rss_loaded_mb": round(rss_loaded, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -133,38 +183,59 @@ def main() -> None:
     parser.add_argument("base", help="Base model: local directory or hub id")
     parser.add_argument("--ner-adapter", default=None)
     parser.add_argument("--cat-adapter", default=None)
+    parser.add_argument("--head-adapter", default=None, help="train-textcat output dir (default: an untrained LoRA head)")
+    parser.add_argument(
+        "--pairs", default="textcat,head",
+        help="textcat: llm_ner + llm_textcat; head: llm_ner + llm_textcat_head (comma-separated)",
+    )
     parser.add_argument("--n-docs", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--modes", default="separate,separate_unmerged,shared")
     parser.add_argument("--json", type=Path, default=None)
     ns = parser.parse_args()
+    pairs, modes = ns.pairs.split(","), ns.modes.split(",")
+    for value, known, what in ((pairs, PAIRS, "--pairs"), (modes, MODES, "--modes")):
+        if set(value) - set(known):
+            parser.error(f"{what}: unknown {sorted(set(value) - set(known))}; choose from {', '.join(known)}")
     with tempfile.TemporaryDirectory() as tmp:
         ner = ns.ner_adapter or str(make_adapter(
             ns.base, Path(tmp) / "ner", 0, {"labels": _hipaa(), "template_version": "v1"}
         ))
-        cat = ns.cat_adapter or str(make_adapter(
-            ns.base, Path(tmp) / "cat", 1, {"labels": {c: "" for c in CATS}, "template_version": "textcat1"}
-        ))
+        cat = head = None
+        if "textcat" in pairs:
+            cat = ns.cat_adapter or str(make_adapter(
+                ns.base, Path(tmp) / "cat", 1, {"labels": {c: "" for c in CATS}, "template_version": "textcat1"}
+            ))
+        if "head" in pairs:
+            head = ns.head_adapter or str(make_head(ns.base, Path(tmp) / "head", 2))
         ctx = mp.get_context("spawn")
         rows = []
-        for mode in ns.modes.split(","):
-            queue = ctx.Queue()
-            args = {"mode": mode, "base": ns.base, "ner_adapter": ner, "cat_adapter": cat,
-                    "n_docs": ns.n_docs, "threads": ns.threads}
-            proc = ctx.Process(target=_run, args=(args, queue))
-            proc.start()
-            rows.append(queue.get())
-            proc.join()
-    print(f"{'mode':<20}{'RSS loaded MB':>15}{'peak RSS MB':>13}{'docs/s':>9}{'bases loaded':>14}")
+        for pair in pairs:
+            for mode in modes:
+                if pair == "head" and mode == "separate_unmerged":
+                    continue  # the head has no merge_adapter setting
+                queue = ctx.Queue()
+                args = {"pair": pair, "mode": mode, "base": ns.base, "ner_adapter": ner, "cat_adapter": cat,
+                        "head_adapter": head, "n_docs": ns.n_docs, "threads": ns.threads}
+                proc = ctx.Process(target=_run, args=(args, queue))
+                proc.start()
+                rows.append(queue.get())
+                proc.join()
+    print(f"{'pair':<9}{'mode':<20}{'RSS loaded MB':>15}{'peak RSS MB':>13}{'params MB':>11}{'docs/s':>9}"
+          f"{'bases loaded':>14}")
     for r in rows:
-        print(f"{r['mode']:<20}{r['rss_loaded_mb']:>15}{r['peak_rss_mb']:>13}{r['docs_per_s']:>9}"
-              f"{r['bases_loaded_by_registry']:>14}")
+        print(f"{r['pair']:<9}{r['mode']:<20}{r['rss_loaded_mb']:>15}{r['peak_rss_mb']:>13}{r['param_mb']:>11}"
+              f"{r['docs_per_s']:>9}{r['bases_loaded_by_registry']:>14}")
     if ns.json:
         import torch
 
         record = {
             "base": ns.base,
-            "adapters": "given" if ns.ner_adapter and ns.cat_adapter else "untrained LoRA r=16 all-linear (random B)",
+            "adapters": {
+                "ner": ns.ner_adapter or "untrained LoRA r=16 all-linear (random B)",
+                "textcat": (ns.cat_adapter or "untrained LoRA r=16 all-linear (random B)") if cat else None,
+                "head": (ns.head_adapter or "untrained LoRA r=16 all-linear (random B) + random head") if head else None,
+            },
             "conditions": {
                 "device": "cpu", "dtype": "float32 (pick_device_dtype's CPU default)",
                 "torch_threads": ns.threads, "cpu_count": os.cpu_count(),

@@ -18,8 +18,6 @@ Counts and timings only, never text.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
 import subprocess
 import sys
@@ -32,7 +30,7 @@ from typing import Any
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
-from _results import read_rows  # noqa: E402
+from _results import machine, read_rows  # noqa: E402
 
 cli = typer.Typer(add_completion=False)
 
@@ -129,10 +127,6 @@ def read_gold(path: Path) -> tuple[list[str], list[str], list[str]]:
         gold.append(argmax_label(doc.cats))
         labels.update(dict.fromkeys(doc.cats))
     return texts, gold, list(labels)
-
-
-def machine() -> dict[str, Any]:
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor() or None}
 
 
 @cli.command("score")

@@ -349,12 +349,8 @@ class Errors(metaclass=ErrorsWithCodes):
         "an input: the Ray engine writes one output per input file there."
     )
     # --- text classification (E6xx) ---
-    E601 = (
-        "`exclusive_classes = false` (multi-label) is not supported by spacy_llmner.TextCat.v1: "
-        "it scores one answer among the labels, so the probabilities of all labels sum to 1. "
-        "Set `exclusive_classes = true`, or use spaCy's `textcat_multilabel` (or spacy-llm's "
-        "`spacy.TextCat.v3`) for multi-label data."
-    )
+    # E601 (multi-label refused) is retired: TextCat.v1 now does multi-label (E611-E613). The
+    # number stays unused, so an old log or issue that cites it still means what it said.
     E602 = (
         "No labels configured for the text classifier. Pass `labels` to the task (a list, a "
         "comma-separated string, or a dict mapping each label to a one-line description) or call "
@@ -394,6 +390,23 @@ class Errors(metaclass=ErrorsWithCodes):
         "peft prepends inside its own forward; label scoring reuses the prompt's KV cache for "
         "every label and would silently drop them. Classify with a LoRA adapter "
         "(`[peft] method = \"lora\"`) or with the base alone."
+    )
+    # --- multi-label generative classification (E611-E619) ---
+    E611 = (
+        "`threshold` is {value!r}; it must be a number from 0 to 1 (the probability from which "
+        "the scorer counts a label as predicted in multi-label classification). Set e.g. "
+        "`threshold = 0.5`."
+    )
+    E612 = (
+        "`template_version = {version!r}` is the exclusive-classes wording (one label among "
+        "all), but `exclusive_classes = false` asks one yes/no question per label (template "
+        "{multi!r}). Remove `template_version` (null picks the mode's template) or set "
+        "`template_version = {multi!r}`."
+    )
+    E613 = (
+        "The model returned {n_answers} answers for a document's {n_labels} label questions "
+        "(multi-label asks one per label). Use a model that answers every prompt of a document, "
+        "as spacy-llm's models and spacy_llmner.HF.v1 do."
     )
     # --- one base, several adapters; SFT for classification (E640-E659) ---
     E640 = (

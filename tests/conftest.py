@@ -64,6 +64,29 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any
     return {arch: _build(arch, tmp) for arch in ARCHS}
 
 
+def random_lora(base: Path, out: Path, seed: int, meta: dict[str, Any] | None = None, r: int = 4) -> Path:
+    """A LoRA adapter on ``base`` (all linear layers) with non-zero random B matrices, so it
+    changes the answers; ``meta`` is written as its ``spacy_llmner.json`` when given."""
+    import json
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base), LoraConfig(r=r, lora_alpha=2 * r, target_modules="all-linear")
+    )
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+    model.save_pretrained(out)
+    if meta is not None:
+        (out / "spacy_llmner.json").write_text(json.dumps(meta))
+    return out
+
+
 def randomize(model: Any, seed: int, std: float = 0.3) -> Any:
     """Untrained weights with spread-out logits: the hardest test of the constraint."""
     import torch

@@ -103,3 +103,15 @@ def test_assemble_picks_free_decoding_for_a_prefix_adapter() -> None:
     assert "decoding" not in pipeline_config("b", "a", "hipaa", template_version="v2")["model"]
     json_cfg = pipeline_config("b", "a", "cluener", template_version="json1")
     assert json_cfg["task"]["@llm_tasks"] == "spacy_llmner.JSONNER.v1" and json_cfg["model"]["decoding"] == "free"
+
+
+def test_assemble_decoding_choice() -> None:
+    """A JSON adapter can be assembled copy-constrained (any token split, E680); bad modes fail coded."""
+    from spacy_llmner.training.assemble import pipeline_config
+
+    model = pipeline_config("b", "a", "cluener", template_version="json1", decoding="constrained")["model"]
+    assert "decoding" not in model and model["copy_tokens"] == "any"
+    assert pipeline_config("b", "a", "hipaa", template_version="v2", decoding="free")["model"]["decoding"] == "free"
+    assert pipeline_config("b", "a", "hipaa", template_version="v2", decoding="constrained")["model"]["copy_tokens"] == "canonical"
+    with pytest.raises(LLMNERError, match=r"\[E005\]"):
+        pipeline_config("b", "a", "hipaa", decoding="greedy")

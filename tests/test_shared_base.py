@@ -18,7 +18,7 @@ from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models import shared
 from spacy_llmner.models.hf import HFModel
 
-from conftest import randomize
+from conftest import random_lora, randomize
 
 NER_LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION"]
 CATS = ["patient", "email", "other"]
@@ -30,23 +30,6 @@ TEXTS = [
 ]
 
 
-def _lora(base: Path, out: Path, seed: int, meta: dict[str, Any]) -> Path:
-    """A LoRA adapter with non-zero random weights (so it changes the answers)."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base), LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_B" in name:
-                p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
-    model.save_pretrained(out)
-    (out / "spacy_llmner.json").write_text(json.dumps(meta))
-    return out
-
-
 @pytest.fixture(scope="module")
 def setup(tiny_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from spacy_llmner.tinybase.tiny import save
@@ -56,8 +39,8 @@ def setup(tiny_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
     base = save(randomize(copy.deepcopy(model), 3, std=0.2), tok, tmp / "base")
     return {
         "base": base,
-        "ner": _lora(base, tmp / "ner", 0, {"labels": NER_LABELS, "template_version": "v1"}),
-        "cat": _lora(base, tmp / "cat", 1, {"labels": {c: "" for c in CATS}, "template_version": "textcat1"}),
+        "ner": random_lora(base, tmp / "ner", 0, {"labels": NER_LABELS, "template_version": "v1"}),
+        "cat": random_lora(base, tmp / "cat", 1, {"labels": {c: "" for c in CATS}, "template_version": "textcat1"}),
     }
 
 

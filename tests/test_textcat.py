@@ -138,7 +138,8 @@ def test_probabilities_are_a_softmax() -> None:
         ({"labels": ["a", " b"]}, "E604"),
         ({"labels": ["a", "b\nc"]}, "E604"),
         ({"labels": ["only"]}, "E605"),
-        ({"labels": ["a", "b"], "exclusive_classes": False}, "E601"),
+        ({"labels": ["a", "b"], "threshold": 1.5}, "E611"),
+        ({"labels": ["a", "b"], "exclusive_classes": False, "template_version": "textcat1"}, "E612"),
         ({"labels": ["a", "b"], "n_demos": -1}, "E607"),
     ],
 )

@@ -160,11 +160,15 @@ def assemble_cli(
     copy_tokens: str = typer.Option(
         "canonical", help="'canonical': copy only as the tokenizer splits the text; 'any': every split"
     ),
+    decoding: str = typer.Option(
+        "auto", help="'auto': copy-constrained, but free for JSON answers and prefix adapters; or 'constrained', 'reference', 'free'"
+    ),
 ) -> None:
     """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
     from ..training.assemble import assemble
 
     path = assemble(
-        base, adapter, output, labels=labels, name=name, version=version, lang=lang, copy_tokens=copy_tokens
+        base, adapter, output, labels=labels, name=name, version=version, lang=lang, copy_tokens=copy_tokens,
+        decoding=decoding,
     )
     typer.echo(f"Saved pipeline to {path}")

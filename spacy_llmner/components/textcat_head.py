@@ -10,6 +10,16 @@ Weights load on the first document (or after ``from_disk``), never at config res
 inside the pipeline, as ``spacy_llmner.HF.v1`` does, so ``spacy.load`` works elsewhere. Texts
 longer than ``max_length`` tokens are refused (E625), never truncated. ``score`` is spaCy's
 textcat scorer, so ``nlp.evaluate`` / ``spacy evaluate`` report ``cats_score`` and friends.
+
+``share_base = true`` (default false: a private copy of the base, LoRA merged in) takes the LLM
+from the process-wide registry of loaded bases (``models/shared.py``), as ``HF.v1`` does: with
+``llm_ner`` / ``llm_textcat`` models on the same base and ``share_base = true``, the base is held
+once. The head's LoRA adapter is added to it unmerged under its own name and switched on for
+each forward (a head trained without LoRA runs on the base alone); the linear head stays the
+component's own. A non-LoRA adapter is refused (E640), as is a base whose tokenizer differs from
+the shared one's (E642). Sharing is a load-time setting saved in the config: the component still
+saves its own adapter and base copy, and ``spacy.load`` still shares (a local base is known by
+its content, not its path).
 """
 
 # No `from __future__ import annotations`: spaCy validates `initialize`'s signature with pydantic,
@@ -17,6 +27,7 @@ textcat scorer, so ``nlp.evaluate`` / ``spacy evaluate`` report ``cats_score`` a
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Optional, cast
 
@@ -66,6 +77,7 @@ class TextCatHead(Pipe):
         temperature: Optional[float] = None,
         embed_base_max_mb: int = EMBED_BASE_MAX_MB,
         padding_side: str = "right",
+        share_base: bool = False,
     ) -> None:
         for key, value in (("batch_size", batch_size), ("max_length", max_length)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -94,6 +106,11 @@ class TextCatHead(Pipe):
         self.temperature_arg = None if temperature is None else float(temperature)
         self.embed_base_max_mb = embed_base_max_mb
         self.padding_side = padding_side
+        # A load-time choice (models/shared.py): the base once per process for every component
+        # on it; this head's LoRA stays unmerged and is switched on around each forward.
+        self.share_base = bool(share_base)
+        self._shared: Any = None  # shared.SharedBase when share_base, once loaded
+        self._adapter_name: Optional[str] = None  # this head's LoRA on the shared base (None: no LoRA)
         self._meta = HeadMeta()
         self._model: Any = None
         self._tokenizer: Any = None
@@ -143,10 +160,11 @@ class TextCatHead(Pipe):
         return self._model is not None
 
     def load(self) -> None:
-        """Tokenizer, backbone (+ merged LoRA) and head (idempotent)."""
+        """Tokenizer, backbone (+ LoRA: merged into a private copy, or unmerged on the shared
+        base) and head (idempotent)."""
         if self.loaded:
             return
-        from ..models.classifier import SequenceClassifier, hidden_size_of, load_backbone
+        from ..models.classifier import SequenceClassifier, hidden_size_of
         from ..models.head import load_head, new_head
         from ..models.loading import load_tokenizer, pick_device_dtype
 
@@ -155,9 +173,12 @@ class TextCatHead(Pipe):
         if len(self._labels) < (2 if self.exclusive_classes else 1):
             raise LLMNERError(Errors.E628)
         device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
-        tokenizer = load_tokenizer(self.base, self.trust_remote_code)
         lora = self.adapter if self.adapter and has_lora(self.adapter) else None
-        backbone = _load_backbone(self.base, lora, device, dtype, self.trust_remote_code, tokenizer)
+        if self.share_base:
+            tokenizer, backbone = self._load_shared(lora)
+        else:
+            tokenizer = load_tokenizer(self.base, self.trust_remote_code)
+            backbone = _load_backbone(self.base, lora, device, dtype, self.trust_remote_code, tokenizer)
         hidden = hidden_size_of(backbone)
         if self.adapter:
             head = load_head(self.adapter, list(self._labels), hidden)
@@ -165,6 +186,35 @@ class TextCatHead(Pipe):
             head = new_head(hidden, len(self._labels))
         self._model = SequenceClassifier(backbone, head.to(device)).eval()
         self._tokenizer, self._device = tokenizer, device
+
+    def _load_shared(self, lora: Optional[str]) -> tuple[Any, Any]:
+        """(tokenizer, backbone) from the process-wide registry, this head's LoRA added under its
+        own name, unmerged (as ``HF.v1`` does; coded errors E640/E641, E642)."""
+        from ..models.loading import load_tokenizer
+        from ..models.shared import acquire_base, adapter_name_for, check_shareable
+
+        if lora:
+            check_shareable(lora)  # before the base loads: refuse early
+        tokenizer = load_tokenizer(self.base, self.trust_remote_code)
+        handle = acquire_base(self.base, self.device_arg, self.dtype_arg, self.trust_remote_code)
+        handle.check_tokenizer(tokenizer, self.base)
+        name = handle.add_adapter(adapter_name_for(lora), lora) if lora else None
+        # The component holds the handle: the registry only holds it weakly.
+        self._shared, self._adapter_name = handle, name
+        return tokenizer, handle.model
+
+    def _activated(self) -> Any:
+        """With a shared base: a context holding it, with this head's adapter on (None: the base
+        alone, for a head trained without LoRA); else nothing to do."""
+        if self._shared is None:
+            return nullcontext()
+        return self._shared.activate(self._adapter_name)
+
+    @property
+    def shared_base(self) -> Any:
+        """The ``shared.SharedBase`` this head runs on (None unless ``share_base``)."""
+        self.load()
+        return self._shared
 
     @property
     def context_length(self) -> int:
@@ -189,7 +239,8 @@ class TextCatHead(Pipe):
                     Errors.E625.format(n_tokens=len(ids), limit=self.max_length, context=self.context_length)
                 )
         pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
-        logits = batched_logits(self._model, rows, pad, self.batch_size, self.padding_side)
+        with self._activated():  # the whole forward, so no other component switches adapters
+            logits = batched_logits(self._model, rows, pad, self.batch_size, self.padding_side)
         return probabilities(logits, self.exclusive_classes, self.temperature).numpy()
 
     def set_annotations(self, docs: Sequence[Doc], scores: Any) -> None:
@@ -251,6 +302,7 @@ class TextCatHead(Pipe):
         self.adapter = str(path / cfg["adapter"])
         self._read_adapter(Path(self.adapter))
         self._model = self._tokenizer = None
+        self._shared, self._adapter_name = None, None
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
@@ -269,7 +321,7 @@ class TextCatHead(Pipe):
 
 
 def _load_backbone(name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, tokenizer: Any) -> Any:
-    """The component's one way to get its base (a shared-base registry can take over here)."""
+    """A private copy of the base, LoRA merged (``share_base = false``; else ``_load_shared``)."""
     from ..models.classifier import load_backbone
 
     return load_backbone(name, adapter, device, dtype, trust_remote_code, tokenizer)
@@ -290,6 +342,7 @@ def _load_backbone(name: str, adapter: str | None, device: Any, dtype: Any, trus
         "temperature": None,
         "embed_base_max_mb": EMBED_BASE_MAX_MB,
         "padding_side": "right",
+        "share_base": False,
     },
     assigns=["doc.cats"],
     default_score_weights={
@@ -321,12 +374,13 @@ def make_textcat_head(
     temperature: Optional[float],
     embed_base_max_mb: int,
     padding_side: str,
+    share_base: bool,
 ) -> TextCatHead:
     return TextCatHead(
         nlp.vocab, name, base=base, adapter=adapter, labels=labels, exclusive_classes=exclusive_classes,
         threshold=threshold, batch_size=batch_size, max_length=max_length, device=device, dtype=dtype,
         trust_remote_code=trust_remote_code, temperature=temperature, embed_base_max_mb=embed_base_max_mb,
-        padding_side=padding_side,
+        padding_side=padding_side, share_base=share_base,
     )
 
 

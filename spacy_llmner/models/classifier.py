@@ -3,8 +3,8 @@
 ``SequenceClassifier`` runs the backbone's decoder (not its LM head: no vocabulary-sized
 logits), pools with ``pooling.pool_last`` and applies the head in float32. LoRA layers sit
 inside the decoder's modules (peft injects them), so the same forward serves training (peft
-model, adapters trainable) and inference (adapter merged). ``encode`` and ``pad_batch`` are the
-one tokenization both use.
+model, adapters trainable) and inference (adapter merged, or unmerged and activated on a shared
+base). ``encode`` and ``pad_batch`` are the one tokenization both use.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from .pooling import pool_last, position_ids
 def load_backbone(
     name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, tokenizer: Any
 ) -> Any:
-    """The base causal LM with the LoRA adapter merged (or none), in eval mode on ``device``.
-
-    The one place the classifier gets its base: a registry of shared bases can route this later.
+    """A private copy of the base causal LM with the LoRA adapter merged (or none), in eval mode
+    on ``device``. (With ``share_base``, ``llm_textcat_head`` takes the base from
+    ``models/shared.py`` instead, its LoRA unmerged and activated per forward.)
     """
     return load_model(name, adapter, device, dtype, trust_remote_code, merge=True, tokenizer=tokenizer)
 

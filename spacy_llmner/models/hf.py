@@ -220,7 +220,9 @@ class HFModel:
         """The adapter was trained on these labels and this prompt template (E010, E017)."""
         trained = self._adapter_meta.get("labels")
         if trained:
-            labels = prompt.labels if isinstance(prompt, TaggingPrompt) else prompt.answers
+            # A classification prompt's labels are its answers; a label question's (answers yes
+            # and no) is the label it asks about.
+            labels = prompt.labels if isinstance(prompt, TaggingPrompt) else getattr(prompt, "labels", prompt.answers)
             unknown = [lab for lab in labels if lab not in trained]
             if unknown:
                 raise LLMNERError(Errors.E010.format(unknown=unknown, trained=list(trained)))
@@ -269,7 +271,7 @@ class HFModel:
 
     def classify(self, prompts: Sequence[LabelScoringPrompt]) -> list[ScoredAnswer]:
         """Score every allowed answer of each prompt exactly (``label_scoring.py``) and answer with
-        the most probable label. ``decoding`` does not apply: the answers are the label trie's
+        the most probable label (for a multi-label question, of ``yes`` and ``no``). ``decoding`` does not apply: the answers are the label trie's
         complete paths, all scored. The frame is not cached: retrieved demonstrations make each
         prompt's conversation its own. E608 when prompt + longest answer exceed the context."""
         self._check_classify_adapter()

@@ -1,13 +1,15 @@
 """One base model in memory, several LoRA adapters on it: a process-wide registry.
 
-A pipeline with ``llm_ner`` (NER adapter) and ``llm_textcat`` (classification adapter) on the
-same base would otherwise hold the base twice. With ``share_base = true`` on ``spacy_llmner.HF.v1``
-both components get their weights from here: the base loads once, each component's adapter is
+A pipeline with ``llm_ner`` (NER adapter) and ``llm_textcat`` (classification adapter) or
+``llm_textcat_head`` (a linear head, LoRA on the LLM) on the same base would otherwise hold the
+base twice. With ``share_base = true`` on ``spacy_llmner.HF.v1`` and on ``llm_textcat_head``, the
+components get their weights from here: the base loads once, each component's adapter is
 added to one peft ``PeftModel`` under its own name, and every call activates its component's
-adapter for the duration of the call. The components stay independent in their config and on
-disk (each still saves its own adapter and small base copy); only the loaded weights are shared.
+adapter for the duration of the call (the head component keeps its linear head to itself). The
+components stay independent in their config and on disk (each still saves its own adapter and
+small base copy); only the loaded weights are shared.
 
-API (also for other components, e.g. a classification-head component with its own backbone)::
+API (used by ``HF.v1`` and ``components/textcat_head.py``; open to other components)::
 
     handle = acquire_base(name, device=None, dtype=None, trust_remote_code=False)
     handle.add_adapter("ner", "/path/to/lora")        # idempotent for the same path

@@ -1,12 +1,18 @@
-"""The text-classification prompt (seed 003), versioned with ``spacy_llmner.TextCat.v1``.
+"""The text-classification prompts (seed 003), versioned with ``spacy_llmner.TextCat.v1``.
 
-The model sees the label list (with one-line descriptions) and the rules (answer with exactly one
+Exclusive classes (template ``textcat1``): the model sees the label list (with one-line descriptions) and the rules (answer with exactly one
 label, nothing else), then k demonstrations as user/assistant turns (text → label) ordered by
 similarity, the most similar last, nearest the text; then the text. Its answer is the label text
 itself, followed by the chat template's end marker: what an SFT adapter would be trained to write.
 
 Labels here are free text (e.g. Chinese event types such as ``公司权益分派``), not XML names: the
-answer is never parsed as tags. Pure: no torch.
+answer is never parsed as tags.
+
+Multi-label (template ``textcat-multi1``): one question per label. The system message gives the
+rules (answer ``yes`` or ``no``, that word only), the one label with its description and the
+question "Does the text belong to this label? Answer yes or no."; then the demonstrations as
+user/assistant turns (text → ``yes`` if the question's label is among the demonstration's labels,
+else ``no``); then the text. The allowed answers are exactly ``yes`` and ``no``. Pure: no torch.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from ..errors import Errors, LLMNERError
 from .template import Message, document_message, flatten
 
 CLASSIFY_TEMPLATE = "textcat1"  # bump (add a new one) when the wording changes: adapters are trained on one
+MULTI_LABEL_TEMPLATE = "textcat-multi1"  # the yes/no question per label; versioned the same way
+YES, NO = "yes", "no"  # the only answers to a label question, in this order
 
 ClassLabelsArg = Union[str, Sequence[str], Mapping[str, Union[str, None]]]
 
@@ -31,6 +39,17 @@ _SYSTEM = (
     "Labels:\n{label_list}"
 )
 _DEMOS_INTRO = "\n\nThe conversation shows labelled examples before the text to classify."
+
+_QUESTION_SYSTEM = (
+    "You classify texts. Read the text, understand its topic, and decide whether it belongs to "
+    "the label below.\n\n"
+    "Rules:\n"
+    "1. Answer with exactly one word: yes or no.\n"
+    "2. Answer with that word only: no explanation, no other text.\n\n"
+    "Label: {label}{description}\n\n"
+    "Does the text belong to this label? Answer yes or no."
+)
+_QUESTION_DEMOS_INTRO = "\n\nThe conversation shows examples answered for this label before the text."
 
 
 def resolve_classes(labels: ClassLabelsArg | None) -> dict[str, str]:
@@ -63,6 +82,34 @@ class Demonstration:
 
     text: str
     label: str
+
+
+@dataclass(frozen=True)
+class MultiDemonstration:
+    """One example shown before the text of a label question: ``labels`` are all its labels (none
+    at all is a valid example: the answer is ``no`` for every question)."""
+
+    text: str
+    labels: tuple[str, ...]
+
+    def answer(self, label: str) -> str:
+        """The demonstration's answer to the question about ``label``."""
+        return YES if label in self.labels else NO
+
+
+def build_question_messages(
+    label: str, description: str = "", demos: Sequence[MultiDemonstration] = ()
+) -> list[Message]:
+    """The conversation before the text for the question "does the text belong to ``label``?":
+    system rules + the label (and its description), then each demonstration as a user turn (the
+    text) and an assistant turn (``yes`` or ``no`` for this label), in the given order."""
+    desc = f"\nDescription: {description}" if description else ""
+    system = _QUESTION_SYSTEM.format(label=label, description=desc) + (_QUESTION_DEMOS_INTRO if demos else "")
+    messages: list[Message] = [{"role": "system", "content": system}]
+    for demo in demos:
+        messages.append(document_message(demo.text))
+        messages.append({"role": "assistant", "content": demo.answer(label)})
+    return messages
 
 
 def build_classify_messages(labels: Mapping[str, str], demos: Sequence[Demonstration] = ()) -> list[Message]:
@@ -105,6 +152,28 @@ class ClassifyPrompt(str):
         return (ClassifyPrompt, (list(self.messages), self.source, list(self.answers), self.template_version))
 
 
+class LabelQuestionPrompt(ClassifyPrompt):
+    """The yes/no question about one label (multi-label): ``answers`` are ``("yes", "no")``, so a
+    label-scoring model scores exactly those two; ``labels`` is the label asked about (what an
+    adapter's label check reads)."""
+
+    label: str
+
+    def __new__(
+        cls, messages: Sequence[Message], source: str, label: str, template_version: str | None = None
+    ) -> LabelQuestionPrompt:
+        obj = super().__new__(cls, messages, source, (YES, NO), template_version)
+        obj.label = label
+        return obj
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.label,)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (LabelQuestionPrompt, (list(self.messages), self.source, self.label, self.template_version))
+
+
 class ScoredAnswer(str):
     """A model answer: the chosen label, plus the log-probability of every label's complete
     answer (``ty.LabelScores``) when the model scored them exactly."""
@@ -125,7 +194,13 @@ __all__ = [
     "ClassLabelsArg",
     "ClassifyPrompt",
     "Demonstration",
+    "LabelQuestionPrompt",
+    "MULTI_LABEL_TEMPLATE",
+    "MultiDemonstration",
+    "NO",
     "ScoredAnswer",
+    "YES",
     "build_classify_messages",
+    "build_question_messages",
     "resolve_classes",
 ]

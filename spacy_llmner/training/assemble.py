@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 _package = "spacy_llmner"
+from ..errors import Errors, LLMNERError
 from ..prompting import PRESETS, resolve_labels
 from ..prompting.json_template import is_json_template
 from .lora import read_meta
@@ -27,13 +28,24 @@ def _labels_arg(labels: dict[str, str]) -> Any:
 def pipeline_config(
     base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1",
     peft_method: str = "lora",
+    decoding: str = "auto",
 ) -> dict[str, Any]:
     """The ``llm_ner`` component config.
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
-    in training (``decoding/canonical.py``): same text, fewer forward passes."""
-    json_answer = is_json_template(template_version)  # the seed's format: JSONNER.v1, free decoding
-    free = json_answer or peft_method != "lora"  # prefix tuning: only peft's generate keeps the prefix (E020)
+    in training (``decoding/canonical.py``): same text, fewer forward passes.
+    ``decoding="auto"``: copy-constrained for tagged text; free for the seed's JSON answer (as the
+    seed decoded it) and for prefix tuning (only peft's generate keeps the prefix, E020).
+    ``"constrained"`` / ``"free"`` choose; a constrained JSON answer copies any token split
+    (``copy_tokens = "any"``, E680)."""
+    json_answer = is_json_template(template_version)
+    if decoding not in ("auto", "constrained", "reference", "free"):
+        raise LLMNERError(Errors.E005.format(mode=decoding))
+    if decoding == "auto":
+        decoding = "free" if json_answer or peft_method != "lora" else "constrained"
+    if json_answer and decoding == "constrained":
+        copy_tokens = "any"
+    free = decoding == "free"
     return {
         "task": {
             "@llm_tasks": "spacy_llmner.JSONNER.v1" if json_answer else "spacy_llmner.XMLNER.v1",
@@ -60,6 +72,7 @@ def assemble(
     version: str = "0.1.0",
     lang: str = "en",
     copy_tokens: str = "canonical",
+    decoding: str = "auto",
 ) -> Path:
     """Build the pipeline and save it; labels default to those the adapter was trained with."""
     import spacy
@@ -77,6 +90,7 @@ def assemble(
             # the prompt the adapter was trained with
             meta.get("template_version", "v1"),
             meta.get("peft_method", "lora"),
+            decoding,
         ),
     )
     try:
