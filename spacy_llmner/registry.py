@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
-from .components import gate  # noqa: F401 - registers the llmner_phi_gate factory
+from .components import gate, textcat_head  # noqa: F401 - register the llmner_phi_gate and llm_textcat_head factories
 from .models.embedding import make_embedding_similarity  # torch loads on first use, not here
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels

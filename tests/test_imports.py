@@ -54,3 +54,32 @@ def test_root_still_offers_the_score_helpers() -> None:
     assert spacy_llmner.set_entity_scores is set_entity_scores
     with pytest.raises(AttributeError):
         spacy_llmner.no_such_name  # noqa: B018
+
+
+def test_registry_module_registers_every_entry_point_name() -> None:
+    """``import spacy_llmner.registry`` (a source checkout's way to register) works and covers
+    every name pyproject.toml declares as an entry point, in a fresh process."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf8"))
+    groups = pyproject["project"]["entry-points"]
+    names = {"tasks": sorted(groups["thinc_llm_tasks"]), "models": sorted(groups["thinc_llm_models"]),
+             "misc": sorted(groups["spacy_misc"]), "factories": sorted(groups["spacy_factories"])}
+    code = textwrap.dedent(
+        f"""
+        import json
+        import spacy_llmner.registry
+        from spacy.language import Language
+        from spacy.util import registry
+        from spacy_llm.registry import registry as llm
+        names = {names!r}
+        missing = [n for n in names["tasks"] if n not in llm.llm_tasks]
+        missing += [n for n in names["models"] if n not in llm.llm_models]
+        missing += [n for n in names["misc"] if n not in registry.misc]
+        missing += [n for n in names["factories"] if not Language.has_factory(n)]
+        print(json.dumps(missing))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
