@@ -13,8 +13,8 @@ most similar to the text by embedding similarity). ``index(pool)`` embeds the po
 - **Model**: ``transformers.AutoModel`` (the model without its LM head): a decoder-only LLM
   directory (the classification base itself, e.g. Gemma 3 270M) or an encoder (e.g.
   all-MiniLM-L6-v2). safetensors only, ``trust_remote_code`` off unless set, loaded on first use,
-  never at config resolution. ``name`` is a local directory or a hub id already in the local
-  cache (nothing here asks for a download).
+  never at config resolution. ``name`` is a local directory or a hub id (transformers takes it
+  from its cache, or downloads it when the hub is reachable, as for ``spacy_llmner.HF.v1``).
 - **Length**: ``max_length`` (default: the model's positions, at most 512 tokens, special
   tokens included); a text with more tokens is refused (E656), not cut. With
   ``truncation = true`` only its first ``max_length`` tokens are embedded; that changes which
