@@ -31,6 +31,7 @@ a small random head: enough for memory and speed, meaningless for accuracy.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import multiprocessing as mp
 import os
@@ -40,7 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 NER_LABELS = "hipaa"
 CATS = ["personal data", "no personal data"]
@@ -135,11 +136,9 @@ def _run(args: dict[str, Any], queue: Any) -> None:
     elif mode == "separate_unmerged":
         model["merge_adapter"] = False
     nlp = spacy.blank("en")
-    nlp.add_pipe("llm_ner", config={
-        "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": NER_LABELS},
-        "model": {**model, "adapter": args["ner_adapter"]},
-        "save_io": False,
-    })
+    ner = copy.deepcopy(args["ner_config"])
+    ner["model"].update(model)
+    nlp.add_pipe("llm_ner", config=ner)
     if pair == "head":
         nlp.add_pipe("llm_textcat_head", config={
             "base": args["base"], "adapter": args["head_adapter"], "share_base": mode == "shared",
@@ -201,6 +200,7 @@ def main() -> None:
         ner = ns.ner_adapter or str(make_adapter(
             ns.base, Path(tmp) / "ner", 0, {"labels": _hipaa(), "template_version": "v1"}
         ))
+        ner_config = _ner_config(ns.base, ner)
         cat = head = None
         if "textcat" in pairs:
             cat = ns.cat_adapter or str(make_adapter(
@@ -215,11 +215,11 @@ def main() -> None:
                 if pair == "head" and mode == "separate_unmerged":
                     continue  # the head has no merge_adapter setting
                 queue = ctx.Queue()
-                args = {"pair": pair, "mode": mode, "base": ns.base, "ner_adapter": ner, "cat_adapter": cat,
+                args = {"pair": pair, "mode": mode, "base": ns.base, "ner_config": ner_config, "cat_adapter": cat,
                         "head_adapter": head, "n_docs": ns.n_docs, "threads": ns.threads}
                 proc = ctx.Process(target=_run, args=(args, queue))
                 proc.start()
-                rows.append(queue.get())
+                rows.append(_result(proc, queue, f"{pair}/{mode}"))
                 proc.join()
     print(f"{'pair':<9}{'mode':<20}{'RSS loaded MB':>15}{'peak RSS MB':>13}{'params MB':>11}{'docs/s':>9}"
           f"{'bases loaded':>14}")
@@ -246,6 +246,31 @@ def main() -> None:
         }
         ns.json.parent.mkdir(parents=True, exist_ok=True)
         ns.json.write_text(json.dumps(record, indent=2), encoding="utf8")
+
+
+def _result(proc: Any, queue: Any, what: str) -> dict[str, Any]:
+    """The worker's row; exits (instead of waiting forever) when the worker died first."""
+    import queue as queue_mod
+
+    while True:
+        try:
+            return cast(dict[str, Any], queue.get(timeout=2))
+        except queue_mod.Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"{what}: the worker exited with code {proc.exitcode} (its traceback is above)")
+
+
+def _ner_config(base: str, adapter: str) -> dict[str, Any]:
+    """``llm_ner`` as ``assemble`` builds it from the adapter's metadata (labels, template,
+    decoding), so a trained adapter is benchmarked with the prompt it learned."""
+    from spacy_llmner.training.assemble import pipeline_config
+    from spacy_llmner.training.lora import read_meta
+
+    meta = read_meta(adapter)
+    return pipeline_config(
+        base, adapter, dict(meta.get("labels") or _hipaa()), template_version=meta.get("template_version", "v1"),
+        peft_method=meta.get("peft_method", "lora"),
+    )
 
 
 def _hipaa() -> dict[str, str]:
