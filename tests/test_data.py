@@ -428,6 +428,10 @@ def test_parse_label_map(tmp_path: Path) -> None:
     assert parse_label_map(str(tmp_path / "m.json")) == {"name": "PERSON", "book": None, "game": None}
     with pytest.raises(LLMNERError, match="E109"):
         parse_label_map("name")
+    # an inline pair whose target ends in .json is a pair, not a file to open
+    assert parse_label_map("doc=notes.json") == {"doc": "notes.json"}
+    with pytest.raises(LLMNERError, match="E109"):
+        parse_label_map(str(tmp_path / "missing.json"))
 
 
 def test_cluener_conversion(tmp_path: Path) -> None:

@@ -157,9 +157,13 @@ def docbin_to_jsonl(
 
 
 def parse_label_map(value: str) -> dict[str, str | None]:
-    """A label map from a JSON file path or from ``old=new,other=`` (empty target drops the label)."""
+    """A label map from a JSON file path or from ``old=new,other=`` (empty target drops the label).
+
+    A value is a file when one exists at that path, or when it names a ``.json`` file and holds
+    no ``=`` (so ``doc=notes.json`` stays an inline pair, and a missing ``map.json`` is E109).
+    """
     path = Path(value)
-    if value.endswith(".json") or path.is_file():
+    if path.is_file() or (value.endswith(".json") and "=" not in value):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
