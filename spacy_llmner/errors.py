@@ -35,6 +35,11 @@ class Warnings(metaclass=ErrorsWithCodes):
         "spacy-llm's {what} is on for component '{name}'. It stores prompts and responses, "
         "which contain the raw input text (personal data). Turn it off unless you need it."
     )
+    W003 = (
+        "training.bf16 = true on a CPU without native bf16 instructions (AVX512-BF16 or AMX): "
+        "torch emulates them, about 100x slower than float32 on such a CPU. Use "
+        "training.bf16 = \"auto\" (bf16 only where the hardware computes it) or false."
+    )
 
 
 class Errors(metaclass=ErrorsWithCodes):

@@ -338,10 +338,37 @@ def test_project_configs_load_with_overrides() -> None:
     assert lora.training.epochs == 3 and lora.lora.r == 4 and lora.lora.target_modules == "all-linear"
     assert lora.template_version == "v2" and lora.lora.top_layers == 15
     assert not lora.training.gradient_checkpointing
+    assert lora.training.bf16 == "auto"  # bf16 only where the hardware computes it
     gpu = LoraConfigFile.load(ROOT / "configs" / "lora_gpu.cfg")
-    assert gpu.training.bf16
+    assert gpu.training.bf16 is True
     base = BaseConfigFile.load(ROOT / "configs" / "base.cfg", {"model.hidden_size": 64})
     assert base.model.hidden_size == 64 and base.labels == "hipaa"
+
+
+def test_bf16_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A CPU without AVX512-BF16/AMX emulates bf16 ~100x slower than fp32: "auto" must not pick it."""
+    import torch
+
+    from spacy_llmner.models import loading
+    from spacy_llmner.training.lora import with_precision
+
+    assert TrainSettings(bf16="auto").bf16 == "auto"
+    with pytest.raises(LLMNERError, match="E301.*training.bf16"):
+        TrainSettings(bf16="yes")
+    for native in (False, True):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda native=native: native, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+        assert loading.native_bf16("cpu") is native
+        assert loading.use_bf16("auto", "cpu") is native
+        assert loading.use_bf16(False, "cpu") is False
+        if not torch.cuda.is_available():
+            assert with_precision(TrainSettings(bf16="auto")).bf16 is native
+    with caplog.at_level("WARNING", logger="spacy_llmner"):
+        assert loading.use_bf16(True, "cpu") is True  # native: no warning
+        assert "W003" not in caplog.text
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+        assert loading.use_bf16(True, "cpu") is True  # asked for: kept, with a warning
+    assert "W003" in caplog.text
 
 
 # --- LoRA --------------------------------------------------------------------------------
@@ -379,7 +406,7 @@ def test_tiny_lora_run_lowers_loss_and_saves_a_loadable_adapter(
     summary = run(model, data, data, settings, tok.pad_token_id, tmp_path / "work", log)
     after = loss_of(model)
     assert after < before - 0.3, (before, after)
-    assert summary["steps"] == 24 and summary["tokens_per_s"] > 0
+    assert summary["steps"] == 24 and summary["tokens_per_s"] > 0 and summary["bf16"] is False
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert any("eval_loss" in r for r in records)
     assert any("tokens_per_s" in r and "loss" in r for r in records)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..prompting import TEMPLATE_VERSION, build_messages, resolve_labels
 from ..tagging import CharSpan, render
+from ..training.lora import with_precision
 from ..training.sft import SFTDataset, build_dataset, encode_plain, read_docbin
 from ..training.trainer import run
 from . import tiny
@@ -112,7 +113,7 @@ def pretrain_base(
     output = Path(output)
     tiny.save(model, tokenizer, output)
     tokenizer = _reload_tokenizer(output)
-    settings = config.training
+    settings = with_precision(config.training)
     train = build_dataset(train_docs, tokenizer, labels, settings.max_length, "pretrain")
     n_plain = int(round(len(train_docs) * data.plain_fraction))
     plain = [encode_plain(tokenizer, text) for text, _ in train_docs[:n_plain]]

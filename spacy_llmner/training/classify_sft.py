@@ -190,12 +190,12 @@ def train_classifier(
     loss_log: str | Path,
 ) -> dict[str, Any]:
     """Fine-tune ``base`` to answer with the label of each ``train_path`` doc; save the adapter."""
-    from .lora import load_base, save_adapter, wrap
+    from .lora import load_base, save_adapter, with_precision, wrap
     from .sft import read_docbin
     from .trainer import run
 
-    settings = config.training
-    tokenizer, model = load_base(base, bf16=settings.bf16)
+    settings = with_precision(config.training)
+    tokenizer, model = load_base(base, bf16=bool(settings.bf16))
     train_docs = read_docbin(train_path)
     labels = labels_from_data(train_docs, config.labels)
     build = dict(tokenizer=tokenizer, labels=labels, max_length=settings.max_length, n_demos=config.n_demos,

@@ -112,7 +112,10 @@ class TrainSettings:
     shared_prefix: bool = True
     # Off by default: it trades compute for memory, and small models have memory to spare.
     gradient_checkpointing: bool = False
-    bf16: bool = False
+    # bf16 weights and autocast. "auto": on where the hardware computes bf16 natively (a CUDA GPU
+    # with bf16, a CPU with AVX512-BF16 or AMX), float32 elsewhere: a CPU without those
+    # instructions emulates bf16 about 100x slower than float32 (models/loading.py: use_bf16).
+    bf16: Union[bool, str] = False
     # Length-grouped batches waste less compute on padding; 0 turns grouping off.
     group_by_length: bool = True
     # Cap on rows x longest row (tokens after the shared prefix) per batch; 0 = none. Batches of
@@ -143,6 +146,8 @@ class TrainSettings:
             raise _bad("training.max_batch_tokens", self.max_batch_tokens, "Use 0 (no cap) or a token count.")
         if not isinstance(self.max_steps, int) or self.max_steps == 0 or self.max_steps < -1:
             raise _bad("training.max_steps", self.max_steps, "Use -1 (run all epochs) or >= 1.")
+        if not isinstance(self.bf16, bool) and self.bf16 != "auto":
+            raise _bad("training.bf16", self.bf16, 'Use true, false or "auto" (bf16 where the hardware has it).')
 
 
 def from_section(cls: type[T], values: Mapping[str, Any] | None, section: str) -> T:

@@ -10,6 +10,7 @@ with the prompt it was trained on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
 from ..models.tag_tokens import add_tag_tokens
 from ..prompting import TEMPLATE_VERSION, resolve_labels
-from .config import LoraConfigFile, LoraSettings, PeftSettings
+from .config import LoraConfigFile, LoraSettings, PeftSettings, TrainSettings
 from .sft import build_dataset, read_docbin
 from .trainer import run
 
@@ -62,6 +63,14 @@ def peft_config(settings: LoraSettings, model: Any = None, token_ids: list[int] 
         task_type=TaskType.CAUSAL_LM,
         trainable_token_indices=list(token_ids) if token_ids else None,
     )
+
+
+def with_precision(settings: TrainSettings) -> TrainSettings:
+    """``settings`` with ``bf16`` resolved to true or false for the device training runs on."""
+    from ..models.loading import pick_device_dtype, use_bf16
+
+    device, _ = pick_device_dtype(None, None)
+    return dataclasses.replace(settings, bf16=use_bf16(settings.bf16, device))
 
 
 def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
@@ -110,9 +119,9 @@ def train_adapter(
     loss_log: str | Path,
 ) -> dict[str, Any]:
     """Fine-tune ``base`` on ``train_path`` and save the adapter to ``output_dir``."""
-    settings = config.training
+    settings = with_precision(config.training)
     labels = resolve_labels(config.labels)
-    tokenizer, model = load_base(base, bf16=settings.bf16)
+    tokenizer, model = load_base(base, bf16=bool(settings.bf16))
     tag_ids = add_tag_tokens(tokenizer, model, labels) if config.lora.tag_tokens else {}
     version = config.template_version
     train = build_dataset(

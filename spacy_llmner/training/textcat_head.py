@@ -26,7 +26,7 @@ from ..models.classifier import SequenceClassifier, batched_logits, encode, hidd
 from ..models.head import HEAD_KIND, HeadMeta, new_head, save_head
 from .calibration import calibration_report, classification_metrics, nll
 from .config import HeadConfigFile
-from .lora import load_base, wrap
+from .lora import load_base, with_precision, wrap
 from .neftune import neftune
 from .sft import read_docbin
 
@@ -98,7 +98,7 @@ def train_textcat_head(
     loss_log: str | Path,
 ) -> dict[str, Any]:
     """Train LoRA + head on ``train_path``, fit the temperature on ``dev_path``, save to ``output_dir``."""
-    settings, head_cfg = config.training, config.head
+    settings, head_cfg = with_precision(config.training), config.head
     exclusive = head_cfg.exclusive_classes
     train_texts, train_cats = read_cats(train_path)
     dev_texts, dev_cats = read_cats(dev_path)
@@ -135,7 +135,7 @@ def train_textcat_head(
     scheduler = get_scheduler(
         settings.lr_scheduler, optimizer, num_warmup_steps=int(settings.warmup_ratio * total), num_training_steps=total
     )
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(settings.bf16))
     log_path = Path(loss_log)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("", encoding="utf8")
@@ -195,6 +195,7 @@ def train_textcat_head(
         "n_dev": len(dev_rows),
         "steps": step,
         "seconds": round(seconds, 2),
+        "bf16": settings.bf16,
         "first_loss": first_loss,
         "train_loss_last_epoch": sum(tail) / len(tail),
         "trainable_params": int(n_trainable),

@@ -203,6 +203,7 @@ def run(
         "tokens_per_s": round(trainer.tokens_seen / max(seconds, 1e-9), 1),
         "run_tokens_per_s": round(trainer.tokens_run / max(seconds, 1e-9), 1),
         "shared_prefix": settings.shared_prefix,
+        "bf16": settings.bf16,
     }
     evals = [rec["eval_loss"] for rec in trainer.state.log_history if "eval_loss" in rec]
     if evals:
