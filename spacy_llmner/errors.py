@@ -36,8 +36,9 @@ class Warnings(metaclass=ErrorsWithCodes):
         "which contain the raw input text (personal data). Turn it off unless you need it."
     )
     W003 = (
-        "training.bf16 = true on a CPU without native bf16 instructions (AVX512-BF16 or AMX): "
-        "torch emulates them, about 100x slower than float32 on such a CPU. Use "
+        "training.bf16 = true on a device without native bf16 (a CPU without AVX512-BF16 or "
+        "AMX, or a GPU without bf16): torch emulates it, on such a CPU about 100x slower than "
+        "float32. Use "
         "training.bf16 = \"auto\" (bf16 only where the hardware computes it) or false."
     )
 

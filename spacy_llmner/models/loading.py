@@ -82,9 +82,10 @@ def native_bf16(device: Any) -> bool:
     AVX512-BF16 or AMX. Elsewhere torch emulates bf16 (about 100x slower than fp32 on an AVX2 CPU)."""
     import torch
 
-    if torch.device(device).type == "cuda":
+    kind = torch.device(device).type
+    if kind == "cuda":
         return bool(torch.cuda.is_bf16_supported())
-    if torch.device(device).type != "cpu":
+    if kind != "cpu":
         return False
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     if any(probe is not None for probe in probes):
