@@ -907,3 +907,36 @@ def _problem_list(ctx: Context) -> list[Piece]:
     if not ctx.no_entities and rng.random() < 0.7:
         out += [(" (", None), (str(ctx.today.year - rng.randint(1, 20)), "DATE_TIME"), (")", None)]
     return out
+
+
+# --- ICU nursing shorthand (hard negatives; issue: real ICU notes were over-tagged) ---------------
+# Real ICU nursing notes are dense with numbers, ranges, times and ALL-CAPS findings that are not
+# PHI: drip rates, lab panels run together with slashes, vitals as ranges, shift times. A model
+# that never saw them read `5MCG/KG/MIN` as an ID and `AFEBRILE` as a name.
+
+def _rng_pick(ctx: Context, pool: tuple[str, ...]) -> str:
+    return vocab.fill_numbers(ctx.rng, ctx.rng.choice(pool))
+
+
+slot("icu_vital")(plain(lambda ctx: _rng_pick(ctx, vocab.ICU_VITALS)))
+slot("drip")(plain(lambda ctx: _rng_pick(ctx, vocab.DRIPS)))
+slot("lab_panel")(plain(lambda ctx: _rng_pick(ctx, vocab.LAB_PANELS)))
+slot("finding")(plain(lambda ctx: ctx.rng.choice(vocab.ICU_FINDINGS)))
+slot("shift")(plain(lambda ctx: ctx.rng.choice(vocab.SHIFTS)))
+slot("mil_time", "DATE_TIME")(one("DATE_TIME", lambda ctx: f"{ctx.rng.randint(0, 23):02d}{ctx.rng.choice(('00', '15', '30', '45'))}"))
+slot("short_date", "DATE_TIME")(one("DATE_TIME", lambda ctx: (
+    lambda d: f"{d.month}/{d.day}" if ctx.locale == "en_US" or ctx.rng.random() < 0.5 else f"{d.day}/{d.month}"
+)(_past(ctx, 60))))
+slot("short_year", "DATE_TIME")(one("DATE_TIME", lambda ctx: f"'{(ctx.today.year - ctx.rng.randint(2, 40)) % 100:02d}"))
+
+
+@slot("rn", "PERSON")
+def _rn(ctx: Context) -> list[Piece]:
+    """A nurse or clinician as ICU notes sign them: ``Jane RN``, ``RN Smith``, ``J. Smith, RN``."""
+    p = ctx.person("nurse")
+    cred = ctx.rng.choice(("RN", "RN", "NP", "RRT", "MD", "PA"))
+    return ctx.rng.choice((
+        [(p.first, "PERSON"), (f" {cred}", None)], [(f"{cred} ", None), (p.last, "PERSON")],
+        [(f"{p.first[0]}. {p.last}", "PERSON"), (f", {cred}", None)],
+        [(p.full.upper(), "PERSON"), (f" {cred}", None)], [(p.last, "PERSON"), (f", {cred}", None)],
+    ))

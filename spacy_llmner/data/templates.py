@@ -554,6 +554,23 @@ _DIALOGUE_BODY = (
     "{ts}{them}: One moment please.",
 )
 
+_ICU_BODY = (
+    "NEURO: {finding}, {finding}.", "CV: {icu_vital}, {icu_vital}.", "RESP: {finding}, {icu_vital}.",
+    "GI: {finding}, {finding}.", "GU: {finding}, {icu_vital}.", "ID: {finding}, {labcode} pending.",
+    "{drip}; titrating to keep {icu_vital}.", "Labs: {lab_panel}.", "{lab_panel}, repleted per protocol.",
+    "Cont {drip}.", "{finding}. {finding}. {finding}.", "Skin: {finding}.", "Pain: {vital}, {drip}.",
+    "Endo: {icu_vital}, {drip}.", "Hx {hx}, {hx}, s/p {sp}.", "Plan: cont {drug} {dose}, f/u {labcode} in AM.",
+    "Nursing progress note {shift}.", "Pt had uneventful {shift}.", "{shift}: {finding}, {finding}.",
+    "At {mil_time} {icu_vital}, {drip} increased.", "Lytes checked at {mil_time}: {lab_panel}.",
+    "{dr} aware.", "Paged {dr} re: {icu_vital}, no new orders.", "Social: {rel} in to visit, updated by {rn}.",
+    "{rel} called for update, spoke w/ {rn}.", "Pt {age_sex} adm {short_date} w/ {sx}.",
+    "Intubated {short_date} for {hx}.", "Hx of MI in {short_year}, CABG {short_year}.",
+    "Transferred from {hospital} on {short_date}.", "Pt lives in {city} w/ {his} {rel}.",
+    "Moved to {room}; {finding}.", "Report to {rn} at {mil_time}.", "Dispo: remains in MICU, {finding}.",
+    "Code status: {finding}.", "{icu_vital}, {icu_vital}, {icu_vital}.", "Plan: wean {drip} as tol, {finding}.",
+)
+
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         "clinical_note", "formal",
@@ -785,6 +802,15 @@ KINDS: tuple[Kind, ...] = (
         closers=("Edit: typo", "Thanks in advance!", "-- {handle}", "Any advice welcome."),
         sep=" ", head_sep="\n\n", tail_sep="\n\n", body_weights=(0, 1, 3, 4, 3, 1), weight=5,
         p_lower=0.1, heldout=True,
+    ),
+    Kind(
+        "icu_nursing_note", "formal",
+        openers=("NURSING PROGRESS NOTE {shift}", "MICU NSG NOTE", "Nursing progress note, {shift}:",
+                 "CCU nursing {shift}", "NPN {shift}", "Nursing note {date} {shift}", "S/P {sp} DAY {n}"),
+        body=_ICU_BODY,
+        closers=("{rn}", "Will cont to monitor.", "See flowsheet for details.", "-- {rn}", "Plan: cont current care."),
+        sep=" ", head_sep="\n", tail_sep=" ", body_weights=(0, 0, 1, 2, 3, 4, 3, 2), weight=10,
+        natural=_CORE, p_upper=0.45, p_lower=0.1,
     ),
     Kind(
         "nursing_handoff", "formal",

@@ -153,6 +153,34 @@ INSURERS = ("Blue Cross Blue Shield", "Aetna", "Cigna", "UnitedHealthcare", "Hum
 PHARMACY_CHAINS = ("Walgreens", "CVS Pharmacy", "Boots", "Shoppers Drug Mart", "Rite Aid",
                    "Chemist Warehouse", "Lloyds Pharmacy", "Priceline Pharmacy")
 
+# ICU nursing shorthand: never PHI (hard negatives for clinical notes as nurses write them).
+ICU_VITALS = (
+    "HR {hr}S NSR", "HR {hr}-{hr2} SR, NO ECTOPY", "BP {sys}-{sys2}/{dia}S", "SBP {sys}S-{sys2}S",
+    "MAP >65", "MAPS {dia}-{dia2}", "RR {rr}-{rr2}", "SATS {spo2}-100% ON {o2}L NC", "TMAX {tempf}",
+    "CVP {s}-{s2}", "hr {hr}'s afib", "bp stable {sys}/{dia}", "sat {spo2}% on 40% FM", "RR mid {rr}s",
+    "u/o {n}cc/hr", "I/O +{n}cc", "FS {glu}", "temp max {temp}", "CI {ci}", "PAP {rr}/{dia}",
+)
+DRIPS = (
+    "LEVOPHED @ 0.0{s}MCG/KG/MIN", "levophed gtt at 0.{s} mcg/kg/min", "propofol {b}mcg/kg/min",
+    "insulin gtt {s}u/hr", "heparin gtt @ {n}u/hr", "NS @ {b}0cc/hr", "D5W @ KVO", "neo @ {b}0 mcg/min",
+    "FENTANYL {b}MCG/HR", "versed {s}mg/hr", "K+ 40meq IV x1", "MSO4 {s}mg IVP q{s}h prn",
+    "5MCG/KG/MIN", "precedex 0.{s}mcg/kg/hr", "lasix {b}mg iv", "TF @ {b}cc/hr, goal {n}",
+)
+LAB_PANELS = (
+    "K+ {k} / BS {glu} / PTT {ptt}", "HCT {hct}, K {k}, MG {mg}", "ABG 7.{ph}/{pco2}/{po2}",
+    "LYTES REPLETED", "na {na} k {k} cl {cl} co2 {co2}", "WBC {wbc}/HCT {hct}/PLT {plt}",
+    "INR {inr}, PTT {ptt}", "LACTATE {mg}", "CK {n}, TROP 0.0{s}", "BUN/CR {bun}/{cr}",
+)
+ICU_FINDINGS = (
+    "AFEBRILE", "ALERT, ORIENTED X3", "A&OX3", "MAE", "PERRLA", "LUNGS CLEAR", "LS COARSE BILAT",
+    "ABD SOFT, NT/ND", "+BS", "FOLEY DRAINING CLEAR YELLOW URINE", "NO ACUTE EVENTS", "DENIES PAIN",
+    "SKIN INTACT", "FOLLOWS COMMANDS", "SEDATED, RESPONDS TO VOICE", "NSR NO ECTOPY", "PULSES +2",
+    "TOL TF WELL", "BM X1 GUAIAC NEG", "OOB TO CHAIR", "NPO", "FULL CODE", "DNR/DNI", "CALM AND COOPERATIVE",
+    "Parkinson's disease", "FOLEY D/C'D", "C/O INCISIONAL PAIN", "SWAN IN PLACE", "R IJ CVL", "A-LINE DAMPENED",
+)
+SHIFTS = ("7a-7p", "7p-7a", "7A-7P", "7P-7A", "0700-1900", "1900-0700", "3-11", "11-7", "days", "nights",
+          "this shift", "overnight", "NOC")
+
 
 def fill_numbers(rng: random.Random, pattern: str) -> str:
     """Fill the numeric placeholders of a lab/vital/room pattern with plausible values."""
@@ -170,6 +198,12 @@ def fill_numbers(rng: random.Random, pattern: str) -> str:
         "wt": str(rng.randint(48, 140)), "bmi": f"{rng.uniform(18.0, 41.0):.1f}",
         "pain": str(rng.randint(0, 10)), "n": str(rng.randint(100, 950)),
         "b": str(rng.randint(1, 40)), "s": str(rng.randint(1, 12)), "l": rng.choice("ABCD"),
+        "hr2": str(rng.randint(60, 140)), "sys2": str(rng.randint(100, 190)), "dia2": str(rng.randint(60, 110)),
+        "rr2": str(rng.randint(16, 34)), "o2": str(rng.randint(1, 6)), "s2": str(rng.randint(8, 16)),
+        "ci": f"{rng.uniform(1.8, 3.8):.1f}", "ptt": f"{rng.uniform(22, 95):.1f}", "hct": f"{rng.uniform(21, 45):.1f}",
+        "mg": f"{rng.uniform(1.2, 3.4):.1f}", "ph": str(rng.randint(20, 48)), "pco2": str(rng.randint(28, 60)),
+        "po2": str(rng.randint(55, 240)), "cl": str(rng.randint(95, 112)), "co2": str(rng.randint(18, 32)),
+        "bun": str(rng.randint(8, 80)),
     }
     return pattern.format(**values)
 
