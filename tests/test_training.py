@@ -580,3 +580,43 @@ def test_cli_commands_print_coded_errors_not_tracebacks(tmp_path: Path, command:
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "[E3" in result.output and "Traceback" not in result.output
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tiny_models: dict[str, Any], tmp_path: Path) -> None:
+    """A run stopped early (stop_after) and rerun with the same checkpoint directory continues
+    from the checkpoint, not from step 0, and ends with the weights of an uninterrupted run."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from spacy_llmner.training.lora import wrap
+    from spacy_llmner.training.trainer import last_checkpoint, run
+
+    base_dir = tiny_models["qwen2"][2]
+    tok = _loaded(tiny_models, "qwen2")
+    data = build_dataset(DOCS, tok, HIPAA, max_length=4096)
+    settings = TrainSettings(
+        epochs=4, lr=1e-2, batch_size=2, logging_steps=1, warmup_ratio=0.0, eval_each_epoch=False, save_steps=1,
+    )
+
+    def fresh() -> Any:
+        torch.manual_seed(0)
+        return wrap(AutoModelForCausalLM.from_pretrained(str(base_dir)), LoraSettings(r=4, dropout=0.0))
+
+    def lora_state(m: Any) -> dict[str, Any]:
+        return {k: v.detach().clone() for k, v in m.state_dict().items() if "lora_" in k}
+
+    straight = fresh()
+    full = run(straight, data, None, settings, tok.pad_token_id, tmp_path / "straight", tmp_path / "a.jsonl")
+    assert full["complete"] and full["resumed_from_step"] == 0
+
+    first = fresh()
+    part = run(first, data, None, settings, tok.pad_token_id, tmp_path / "ckpt", tmp_path / "b.jsonl", stop_after_s=1e-9)
+    assert part["steps"] == 1 and not part["complete"] and last_checkpoint(tmp_path / "ckpt") is not None
+
+    second = fresh()  # a new process would start from the base again
+    rest = run(second, data, None, settings, tok.pad_token_id, tmp_path / "ckpt", tmp_path / "b.jsonl")
+    assert rest["resumed_from_step"] == 1 and rest["complete"] and rest["steps"] == full["steps"]
+    logged = [json.loads(line)["step"] for line in (tmp_path / "b.jsonl").read_text().splitlines() if '"loss"' in line]
+    assert logged[0] == 1 and logged[-1] == full["steps"]  # appended, not restarted
+    a, b = lora_state(straight), lora_state(second)
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)

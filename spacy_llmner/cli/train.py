@@ -84,13 +84,20 @@ def train_cli(
     output: Path = typer.Argument(..., help="Directory for the adapter"),
     loss_log: Path = typer.Option(Path("training/loss.jsonl"), help="JSON-lines loss log"),
     metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
+    checkpoints: Optional[Path] = typer.Option(
+        None, help="Directory for resumable checkpoints (with training.save_steps); a rerun resumes from the last one"
+    ),
+    stop_after: Optional[float] = typer.Option(
+        None, help="Stop after this many minutes at a step boundary, checkpoint, and save the adapter so far"
+    ),
 ) -> None:
     """LoRA fine-tuning: loss on the tagged answer only; adapter saved as safetensors."""
     from ..training.config import LoraConfigFile
     from ..training.lora import train_adapter
 
     config = LoraConfigFile.load(config_path, _overrides(ctx))
-    _report(train_adapter(base, train_path, dev_path, config, output, loss_log), metrics)
+    stop_s = stop_after * 60 if stop_after else None
+    _report(train_adapter(base, train_path, dev_path, config, output, loss_log, checkpoints, stop_s), metrics)
 
 
 @app.command("train-textcat", context_settings=_OVERRIDES)
@@ -163,12 +170,34 @@ def assemble_cli(
     decoding: str = typer.Option(
         "auto", help="'auto': copy-constrained, but free for JSON answers and prefix adapters; or 'constrained', 'reference', 'free'"
     ),
+    policy: Optional[str] = typer.Option(
+        None, help="De-identification policy of the task: 'safe_harbor' (no ages <= 89, no times of day) or none"
+    ),
 ) -> None:
     """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
     from ..training.assemble import assemble
 
     path = assemble(
         base, adapter, output, labels=labels, name=name, version=version, lang=lang, copy_tokens=copy_tokens,
-        decoding=decoding,
+        decoding=decoding, policy=policy,
     )
     typer.echo(f"Saved pipeline to {path}")
+
+
+@app.command("release-publish")
+def release_publish_cli(
+    adapter: Path = typer.Argument(..., help="Adapter directory from `train` (the release run)", exists=True),
+    output: Path = typer.Argument(..., help="Release directory inside the package, e.g. spacy_llmner/released/phi-smollm2"),
+    loss_log: Optional[Path] = typer.Option(None, help="The run's JSON-lines loss log (kept as the loss curve)"),
+    scores: list[Path] = typer.Option([], "--scores", help="An `evaluate` report to record (repeatable)"),
+    corpus_seed: Optional[int] = typer.Option(None, help="Seed of the generated release corpus"),
+    n_train: Optional[int] = typer.Option(None, help="Training documents in the release corpus"),
+    version: str = typer.Option("0.1.0", help="Version of the released model"),
+) -> None:
+    """Copy a trained adapter into the package as a released model, with its training record."""
+    from ..released.publish import publish
+
+    corpus = {"generator": "spacy_llmner generate --heldout", "seed": corpus_seed, "n_train": n_train}
+    record = publish(adapter, output, version=version, loss_log=loss_log, scores=scores, corpus=corpus)
+    typer.echo(json.dumps({k: record[k] for k in ("version", "base", "pipeline")}, indent=2))
+    typer.echo(f"Released {output.name}: {record['training'].get('steps')} steps -> {output}")

@@ -122,8 +122,13 @@ class TrainSettings:
     # long documents then hold fewer rows, which bounds a step's peak memory.
     max_batch_tokens: int = 0
     max_steps: int = -1
+    # Save a resumable checkpoint (adapter, optimizer, scheduler, RNG, step) every N steps; 0 =
+    # none. A rerun of `train` with the same --checkpoints directory continues from the last one.
+    save_steps: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.save_steps, int) or isinstance(self.save_steps, bool) or self.save_steps < 0:
+            raise _bad("training.save_steps", self.save_steps, "Use 0 (no checkpoints) or a number of steps >= 1.")
         _positive("training", epochs=self.epochs, lr=self.lr, max_grad_norm=self.max_grad_norm)
         for key in ("batch_size", "grad_accum", "max_length", "eval_batch_size", "logging_steps"):
             value = getattr(self, key)

@@ -117,8 +117,15 @@ def train_adapter(
     config: LoraConfigFile,
     output_dir: str | Path,
     loss_log: str | Path,
+    checkpoints: str | Path | None = None,
+    stop_after_s: float | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``base`` on ``train_path`` and save the adapter to ``output_dir``."""
+    """Fine-tune ``base`` on ``train_path`` and save the adapter to ``output_dir``.
+
+    ``checkpoints``: where ``training.save_steps`` checkpoints go (default ``output_dir/_work``,
+    removed at the end); a run that finds one there resumes from it. ``stop_after_s`` ends the
+    run early with a checkpoint and saves the adapter as it is (summary ``complete: false``).
+    """
     settings = with_precision(config.training)
     labels = resolve_labels(config.labels)
     tokenizer, model = load_base(base, bf16=bool(settings.bf16))
@@ -137,7 +144,9 @@ def train_adapter(
         model.enable_input_require_grads()
     trainable, total = model.get_nb_trainable_parameters()
     output_dir = Path(output_dir)
-    summary = run(model, train, dev, settings, tokenizer.pad_token_id, output_dir / "_work", loss_log)
+    work = Path(checkpoints) if checkpoints is not None else output_dir / "_work"
+    summary = run(model, train, dev, settings, tokenizer.pad_token_id, work, loss_log, stop_after_s=stop_after_s)
+    summary["segments"] = record_segment(work, summary) if settings.save_steps else [segment(summary)]
     summary.update(
         trainable_params=int(trainable),
         total_params=int(total),
@@ -152,6 +161,33 @@ def train_adapter(
         peft_method=config.peft.method,
     )
     return summary
+
+
+def segment(summary: dict[str, Any]) -> dict[str, Any]:
+    """One run of ``train`` (a resumed run has several): steps, wall time and the machine."""
+    import time
+
+    from .machine import machine
+
+    return {
+        "ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "from_step": summary.get("resumed_from_step", 0),
+        "to_step": summary["steps"],
+        "seconds": summary["seconds"],
+        "machine": machine(),
+    }
+
+
+def record_segment(checkpoints: Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Append this run to ``segments.jsonl`` beside the checkpoints; return every run so far."""
+    path = Path(checkpoints) / "segments.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf8") as file:
+        file.write(json.dumps(segment(summary)) + "\n")
+    runs = [json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+    # A run that started over from step 0 makes the earlier ones history, not part of this model.
+    starts = [i for i, r in enumerate(runs) if r["from_step"] == 0]
+    return runs[starts[-1]:] if starts else runs
 
 
 def save_adapter(

@@ -24,7 +24,8 @@ from .step import batch_loss, count_tokens
 
 
 def training_arguments(settings: TrainSettings, output_dir: str | Path, has_eval: bool) -> TrainingArguments:
-    """Map our settings onto ``TrainingArguments`` (no checkpoints: the caller saves the result)."""
+    """Map our settings onto ``TrainingArguments``; checkpoints (every ``save_steps``) go to
+    ``output_dir`` and only the last two are kept. The caller saves the final adapter itself."""
     eval_strategy = "epoch" if has_eval and settings.eval_each_epoch else "no"
     return TrainingArguments(
         output_dir=str(output_dir),
@@ -41,7 +42,9 @@ def training_arguments(settings: TrainSettings, output_dir: str | Path, has_eval
         logging_steps=settings.logging_steps,
         logging_first_step=True,
         eval_strategy=eval_strategy,
-        save_strategy="no",
+        save_strategy="steps" if settings.save_steps else "no",
+        save_steps=settings.save_steps or 500,
+        save_total_limit=2,
         report_to="none",
         seed=settings.seed,
         data_seed=settings.seed,
@@ -153,10 +156,11 @@ class ReleaseFreedMemory(TrainerCallback):
 class JsonlLossLog(TrainerCallback):
     """Append every log record (step, loss, eval loss, tokens/s …) to a JSON-lines file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, append: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("", encoding="utf8")
+        if not append or not self.path.exists():
+            self.path.write_text("", encoding="utf8")
         self.start = time.perf_counter()
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -171,6 +175,38 @@ class JsonlLossLog(TrainerCallback):
             file.write(json.dumps(record) + "\n")
 
 
+class StopAfter(TrainerCallback):
+    """End training at the first step boundary after ``seconds`` of wall time, saving a checkpoint.
+
+    A long run then fits in the time a session has: the next run with the same checkpoint
+    directory resumes exactly there (same batches, optimizer and schedule).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.start = time.perf_counter()
+        self.stopped = False
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if time.perf_counter() - self.start >= self.seconds:
+            control.should_training_stop = True
+            control.should_save = True
+            self.stopped = True
+
+
+def last_checkpoint(directory: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` under ``directory`` that holds a trainer state, or ``None``."""
+    path = Path(directory)
+    if not path.is_dir():
+        return None
+    found = [
+        (int(child.name.split("-")[1]), child)
+        for child in path.glob("checkpoint-*")
+        if child.name.split("-")[1].isdigit() and (child / "trainer_state.json").exists()
+    ]
+    return str(max(found)[1]) if found else None
+
+
 def run(
     model: Any,
     train: SFTDataset,
@@ -179,9 +215,17 @@ def run(
     pad_id: int,
     work_dir: str | Path,
     loss_log: str | Path,
+    stop_after_s: float | None = None,
 ) -> dict[str, Any]:
-    """Train ``model`` in place; return a summary (steps, losses, timings, tokens/s)."""
+    """Train ``model`` in place; return a summary (steps, losses, timings, tokens/s).
+
+    With ``settings.save_steps``, checkpoints go to ``work_dir`` and a run that finds one there
+    resumes from it (the loss log is then appended to, not restarted). ``stop_after_s`` ends the
+    run early at a step boundary with a checkpoint; the summary says ``complete: false``.
+    """
     torch.manual_seed(settings.seed)
+    resume = last_checkpoint(work_dir) if settings.save_steps else None
+    stopper = StopAfter(stop_after_s) if stop_after_s else None
     collator = Collator(train.prefixes, pad_id=pad_id, shared_prefix=settings.shared_prefix)
     trainer = SegmentedTrainer(
         model=model,
@@ -189,17 +233,21 @@ def run(
         train_dataset=train,
         eval_dataset=dev if dev is not None and len(dev) > 0 else None,
         data_collator=collator,
-        callbacks=[JsonlLossLog(loss_log), ReleaseFreedMemory()],
+        callbacks=[JsonlLossLog(loss_log, append=resume is not None), ReleaseFreedMemory()]
+        + ([stopper] if stopper else []),
         settings=settings,
     )
     start = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     summary: dict[str, Any] = {
         "steps": int(result.global_step),
+        "planned_steps": int(trainer.state.max_steps),
+        "complete": int(result.global_step) >= int(trainer.state.max_steps),
+        "resumed_from_step": int(resume.rsplit("-", 1)[1]) if resume else 0,
         "train_loss": float(result.training_loss),
         "seconds": round(seconds, 2),
-        "seconds_per_step": round(seconds / max(result.global_step, 1), 4),
+        "seconds_per_step": round(seconds / max(result.global_step - (int(resume.rsplit("-", 1)[1]) if resume else 0), 1), 4),
         "tokens_per_s": round(trainer.tokens_seen / max(seconds, 1e-9), 1),
         "run_tokens_per_s": round(trainer.tokens_run / max(seconds, 1e-9), 1),
         "shared_prefix": settings.shared_prefix,
