@@ -133,6 +133,28 @@ class Errors(metaclass=ErrorsWithCodes):
         "(peft's generate keeps the prefix; the task parses the answer tolerantly), or train a "
         "LoRA adapter (`[peft] method = \"lora\"`) for copy-constrained decoding."
     )
+    E030 = (
+        "Unknown de-identification policy {value!r}. Use one of: {policies} (or null for none): "
+        "'safe_harbor' keeps what HIPAA Safe Harbor removes (no ages of 89 and under, no times of "
+        "day); 'none' keeps every entity the model tags."
+    )
+    E031 = (
+        "No released model called {name!r} is installed with spacy_llmner (found: {found}). Pass "
+        "one of those names to spacy_llmner.load(), or load a pipeline you trained with "
+        "spacy.load(path)."
+    )
+    E032 = (
+        "The released model {name!r} is incomplete: {missing} is missing from '{path}'. Reinstall "
+        "spacy_llmner (the adapter ships as package data), or load a trained pipeline with "
+        "spacy.load(path)."
+    )
+    E033 = (
+        "The pipeline's {components} sends every document to a remote API: personal data would "
+        "leave this machine. This is spacy-llm's default when `nlp.add_pipe(\"llm_ner\")` gets no "
+        "`model` block. Use the released model (`spacy_llmner.load()`), or give the model block "
+        "`{{\"@llm_models\": \"spacy_llmner.HF.v1\", ...}}`; pass allow_remote=True "
+        "(CLI: --allow-remote) only if sending the text there is intended."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

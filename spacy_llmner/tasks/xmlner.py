@@ -32,6 +32,7 @@ from ..prompting import (
     resolve_labels,
 )
 from ..prompting.json_template import is_json_template
+from ..policy import apply_policy, clean_span, get_policy
 from ..scores import set_entity_scores
 from ..tagging import parse
 from ..ty import TaggedAnswer
@@ -54,8 +55,13 @@ class XMLNERTask(LabelsView, ConfigSerialized):
         alignment_mode: str = "contract",
         bytes_per_token: float = 1.0,
         template_version: str = TEMPLATE_VERSION,
+        policy: str | None = None,
+        drop_nonsense: bool = True,
     ) -> None:
         self._template_version = self._check_template(template_version)
+        get_policy(policy)  # E030 now, not at the first document
+        self._policy = policy
+        self._drop_nonsense = bool(drop_nonsense)
         if alignment_mode not in ALIGNMENT_MODES:
             raise LLMNERError(
                 Errors.E011.format(name="alignment_mode", value=alignment_mode, hint=f"Use one of {ALIGNMENT_MODES}.")
@@ -134,12 +140,33 @@ class XMLNERTask(LabelsView, ConfigSerialized):
                 scores[span] = score
         else:
             spans = parse(str(response), shard.text, self.labels)
+        spans = self._filter(shard.text, spans, scores)
         ents: list[Span] = []
         for start, end, label in spans:
             span = shard.char_span(start, end, label=label, alignment_mode=self._alignment_mode)
             if span is not None and len(span) > 0:
                 ents.append(span)
         return filter_spans(ents), scores
+
+    def _filter(
+        self, text: str, spans: list[tuple[int, int, str]], scores: dict[tuple[int, int, str], float]
+    ) -> list[tuple[int, int, str]]:
+        """Nonsense spans dropped or cut (``policy.sanity``), then the de-identification policy;
+        a cut span keeps its score."""
+        if self._drop_nonsense:
+            kept = []
+            for span in spans:
+                cleaned = clean_span(text, span)
+                if cleaned is not None:
+                    if cleaned != span and span in scores:
+                        scores[cleaned] = scores[span]
+                    kept.append(cleaned)
+            spans = kept
+        return apply_policy(text, spans, self._policy)
+
+    @property
+    def policy(self) -> str | None:
+        return self._policy
 
     def parse_responses(
         self, shards: Iterable[Iterable[Doc]], responses: Iterable[Iterable[str]]
@@ -189,6 +216,8 @@ class XMLNERTask(LabelsView, ConfigSerialized):
             "example": None if self._example is None else self._example.to_dict(),
             "alignment_mode": self._alignment_mode,
             "bytes_per_token": self._bytes_per_token,
+            "policy": self._policy,
+            "drop_nonsense": self._drop_nonsense,
         }
 
     def _set_cfg(self, cfg: Mapping[str, Any]) -> None:
@@ -199,6 +228,9 @@ class XMLNERTask(LabelsView, ConfigSerialized):
         self._example = PromptExample.from_dict(ex) if ex else None
         self._alignment_mode = cfg.get("alignment_mode", self._alignment_mode)
         self._bytes_per_token = cfg.get("bytes_per_token", self._bytes_per_token)
+        self._policy = cfg.get("policy", self._policy)
+        get_policy(self._policy)
+        self._drop_nonsense = bool(cfg.get("drop_nonsense", self._drop_nonsense))
         self._messages = None
 
 
@@ -210,10 +242,14 @@ def make_xmlner_task(
     alignment_mode: str = "contract",
     bytes_per_token: float = 1.0,
     template_version: str = TEMPLATE_VERSION,
+    policy: str | None = None,
+    drop_nonsense: bool = True,
 ) -> XMLNERTask:
     """Registered as ``spacy_llmner.XMLNER.v1``. ``labels``: a preset name, list or dict.
 
     ``template_version``: the prompt the adapter was trained with ("v1" seed recipe, "v2" compact).
+    ``policy``: ``"safe_harbor"`` leaves ages of 89 and under and times of day untagged; ``None``
+    keeps every entity. ``drop_nonsense``: drop punctuation-only spans, cut spans at blank lines.
     """
     return XMLNERTask(
         labels,
@@ -222,4 +258,6 @@ def make_xmlner_task(
         alignment_mode=alignment_mode,
         bytes_per_token=bytes_per_token,
         template_version=template_version,
+        policy=policy,
+        drop_nonsense=drop_nonsense,
     )

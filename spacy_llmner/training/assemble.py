@@ -29,8 +29,11 @@ def pipeline_config(
     base: str, adapter: str | None, labels: Any, copy_tokens: str = "canonical", template_version: str = "v1",
     peft_method: str = "lora",
     decoding: str = "auto",
+    policy: str | None = None,
 ) -> dict[str, Any]:
     """The ``llm_ner`` component config.
+
+    ``policy``: the task's de-identification policy (``"safe_harbor"``; ``None`` keeps every entity).
 
     ``copy_tokens="canonical"``: the model copies the source only as its tokenizer splits it, as
     in training (``decoding/canonical.py``): same text, fewer forward passes.
@@ -51,6 +54,7 @@ def pipeline_config(
             "@llm_tasks": "spacy_llmner.JSONNER.v1" if json_answer else "spacy_llmner.XMLNER.v1",
             "labels": labels,
             "template_version": template_version,
+            **({"policy": policy} if policy and not json_answer else {}),
         },
         "model": {
             "@llm_models": "spacy_llmner.HF.v1",
@@ -73,6 +77,7 @@ def assemble(
     lang: str = "en",
     copy_tokens: str = "canonical",
     decoding: str = "auto",
+    policy: str | None = None,
 ) -> Path:
     """Build the pipeline and save it; labels default to those the adapter was trained with."""
     import spacy
@@ -91,6 +96,7 @@ def assemble(
             meta.get("template_version", "v1"),
             meta.get("peft_method", "lora"),
             decoding,
+            policy,
         ),
     )
     try:
