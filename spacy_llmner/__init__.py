@@ -1,6 +1,8 @@
 """spacy_llmner: a (LoRA-tuned) generative LLM as a copy-constrained spaCy NER for personal data.
 
-Use it through spacy-llm's ``llm_ner`` factory::
+The released model, ready to use offline: ``nlp = spacy_llmner.load()``.
+
+Or build one through spacy-llm's ``llm_ner`` factory::
 
     nlp.add_pipe("llm_ner", config={
         "task": {"@llm_tasks": "spacy_llmner.XMLNER.v1", "labels": "hipaa"},
@@ -23,12 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .components.textcat_head import TextCatHead
+    from .released import load
     from .scores import get_entity_score, set_entity_scores
 
 __version__ = "0.1.0"
 
 # Importing ``.components.textcat_head`` also registers its factory (``llm_textcat_head``).
-_LAZY = {"get_entity_score": ".scores", "set_entity_scores": ".scores", "TextCatHead": ".components.textcat_head"}
+_LAZY = {
+    "get_entity_score": ".scores", "set_entity_scores": ".scores", "TextCatHead": ".components.textcat_head",
+    "load": ".released",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -40,4 +46,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["TextCatHead", "__version__", "get_entity_score", "set_entity_scores"]
+__all__ = ["TextCatHead", "__version__", "get_entity_score", "load", "set_entity_scores"]

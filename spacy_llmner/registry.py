@@ -14,12 +14,14 @@ from .models.embedding import make_embedding_similarity  # torch loads on first 
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
 from .prompting.retrieval import make_char_ngram_tfidf
+from .released.model import make_released_model
 from .tasks.jsonner import TASK_JSON_V1, make_jsonner_task
 from .tasks.textcat import make_textcat_task
 from .tasks.xmlner import make_xmlner_task
 
 TASK_V1 = "spacy_llmner.XMLNER.v1"
 MODEL_V1 = "spacy_llmner.HF.v1"
+RELEASED_V1 = "spacy_llmner.Released.v1"
 LABELS_V1 = "spacy_llmner.labels.v1"
 TEXTCAT_V1 = "spacy_llmner.TextCat.v1"
 CHAR_NGRAM_TFIDF_V1 = "spacy_llmner.CharNgramTfidf.v1"
@@ -31,6 +33,7 @@ def register() -> None:
     llm_registry.llm_tasks.register(TASK_V1, func=make_xmlner_task)
     llm_registry.llm_tasks.register(TASK_JSON_V1, func=make_jsonner_task)
     llm_registry.llm_models.register(MODEL_V1, func=make_hf_model)
+    llm_registry.llm_models.register(RELEASED_V1, func=make_released_model)
     spacy_registry.misc.register(LABELS_V1, func=make_labels)
     llm_registry.llm_tasks.register(TEXTCAT_V1, func=make_textcat_task)
     spacy_registry.misc.register(CHAR_NGRAM_TFIDF_V1, func=make_char_ngram_tfidf)

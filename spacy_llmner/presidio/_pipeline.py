@@ -15,11 +15,22 @@ PipelineLike = str | Path | Language
 _NER_FACTORIES = frozenset({"llm", "llm_ner", "ner", "beam_ner", "entity_ruler"})
 
 
-def load_pipeline(pipeline: PipelineLike) -> Language:
-    """Return a ready ``Language``; a missing path is an error, not a download."""
+def load_pipeline(pipeline: PipelineLike | None = None, allow_remote: bool = False) -> Language:
+    """Return a ready ``Language``; a missing path is an error, not a download. ``None`` is the
+    released model (``spacy_llmner.load()``). A pipeline whose LLM is a remote API is refused
+    (E033) unless ``allow_remote``."""
+    from ..models.remote import check_local
+
+    if pipeline is None:
+        from ..released import load
+
+        return load()
     if isinstance(pipeline, Language):
-        return pipeline
-    name = str(pipeline)
+        return check_local(pipeline, allow_remote)
+    return check_local(_load_named(str(pipeline)), allow_remote)
+
+
+def _load_named(name: str) -> Language:
     if not Path(name).exists() and not spacy.util.is_package(name):
         raise LLMNERError(Errors.E202.format(path=name))
     try:

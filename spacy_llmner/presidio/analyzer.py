@@ -93,7 +93,7 @@ class LLMNERAnalyzerEngine(AnalyzerEngine):
 
 
 def build_analyzer(
-    pipeline: PipelineLike,
+    pipeline: PipelineLike | None = None,
     *,
     entity_mapping: Mapping[str, str] | None = None,
     labels_to_ignore: Iterable[str] = (),
@@ -103,23 +103,27 @@ def build_analyzer(
     language: str = "en",
     default_score: float = DEFAULT_SCORE,
     overlap_policy: bool = True,
+    allow_remote: bool = False,
 ) -> LLMNERAnalyzerEngine:
     """An ``AnalyzerEngine`` whose NER is our pipeline, plus validated pattern recognizers.
 
     :param pipeline: pipeline directory, package name or ``nlp`` object (loaded once, shared by
-        the NLP engine and the recognizer, so the LLM runs once per text).
+        the NLP engine and the recognizer, so the LLM runs once per text); ``None``: the
+        released model (``spacy_llmner.load()``).
+    :param allow_remote: accept a pipeline whose LLM is a remote API (refused by default, E033).
     :param entity_mapping: our label → Presidio entity name (identity by default).
     :param with_patterns: add :func:`default_pattern_recognizers` (or ``pattern_recognizers``).
     :param score_threshold: drop results scoring below this (``AnalyzerEngine`` default).
     :param overlap_policy: apply the overlap policy of :mod:`spacy_llmner.presidio.overlaps`.
     """
-    nlp = load_pipeline(pipeline)
+    nlp = load_pipeline(pipeline, allow_remote=allow_remote)
     recognizer = LLMNERRecognizer(
         nlp,
         entity_mapping=entity_mapping,
         labels_to_ignore=labels_to_ignore,
         default_score=default_score,
         supported_language=language,
+        allow_remote=allow_remote,
     )
     ner_config = NerModelConfiguration(
         model_to_presidio_entity_mapping=recognizer.model_to_presidio_entity_mapping,

