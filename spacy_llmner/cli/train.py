@@ -190,6 +190,7 @@ def release_publish_cli(
     output: Path = typer.Argument(..., help="Release directory inside the package, e.g. spacy_llmner/released/phi-smollm2"),
     loss_log: Optional[Path] = typer.Option(None, help="The run's JSON-lines loss log (kept as the loss curve)"),
     scores: list[Path] = typer.Option([], "--scores", help="An `evaluate` report to record (repeatable)"),
+    span_filters: Optional[Path] = typer.Option(None, help="A benchmarks/span_filters.py report to record"),
     corpus_seed: Optional[int] = typer.Option(None, help="Seed of the generated release corpus"),
     n_train: Optional[int] = typer.Option(None, help="Training documents in the release corpus"),
     version: str = typer.Option("0.1.0", help="Version of the released model"),
@@ -198,6 +199,8 @@ def release_publish_cli(
     from ..released.publish import publish
 
     corpus = {"generator": "spacy_llmner generate --heldout", "seed": corpus_seed, "n_train": n_train}
-    record = publish(adapter, output, version=version, loss_log=loss_log, scores=scores, corpus=corpus)
+    record = publish(
+        adapter, output, version=version, loss_log=loss_log, scores=scores, corpus=corpus, span_filters=span_filters
+    )
     typer.echo(json.dumps({k: record[k] for k in ("version", "base", "pipeline")}, indent=2))
     typer.echo(f"Released {output.name}: {record['training'].get('steps')} steps -> {output}")

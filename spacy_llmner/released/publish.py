@@ -57,6 +57,7 @@ def publish(
     scores: Sequence[str | Path] = (),
     corpus: dict[str, Any] | None = None,
     context_length: int = 4096,
+    span_filters: str | Path | None = None,
 ) -> dict[str, Any]:
     """Copy ``adapter``'s files into ``output`` and write ``RELEASE.json`` there; return the record."""
     from ..models.bases import read_provenance
@@ -92,6 +93,13 @@ def publish(
         "loss_curve": _loss_curve(Path(loss_log) if loss_log else None),
         "scores": _scores([Path(p) for p in scores]),
     }
+    if span_filters is not None:
+        report = json.loads(Path(span_filters).read_text(encoding="utf8"))
+        record["span_filters"] = {
+            name: {"docs": c["docs"], "docs_per_s": c["docs_per_s"],
+                   "rows": {row: {"typed": v["typed"], "chars": v["chars"]} for row, v in c["rows"].items()}}
+            for name, c in report["corpora"].items()
+        }
     segments = record["training"].get("segments") or []
     record["training"]["wall_seconds"] = round(sum(s.get("seconds", 0) for s in segments), 1) or training.get("seconds")
     output.mkdir(parents=True, exist_ok=True)
