@@ -27,6 +27,8 @@ PURE = (
     "spacy_llmner.decoding.label_trie",
     "spacy_llmner.prompting.classify",
     "spacy_llmner.prompting.retrieval",
+    "spacy_llmner.policy",
+    "spacy_llmner.released.catalog",
 )
 HEAVY = ("torch", "spacy", "thinc", "spacy_llm", "transformers")
 
