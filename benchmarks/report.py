@@ -1,0 +1,170 @@
+"""The figures in README.md and docs/results.md, rendered from their results files.
+
+    python benchmarks/report.py           # rewrite every generated table in place
+    python benchmarks/report.py --check   # exit 1 and name the tables that differ (tests run this)
+
+A generated table sits between ``<!-- figures:NAME -->`` and ``<!-- /figures -->``; everything
+inside is rewritten from the JSON it names, so a table cannot drift from its source. Prose around
+the tables is written by hand and must not quote figures that are not in a table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DOCS = (ROOT / "README.md", ROOT / "docs" / "results.md")
+BLOCK = re.compile(r"(<!-- figures:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.DOTALL)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf8"))
+
+
+def _prf(d: dict[str, Any], bold: bool = True) -> str:
+    f = f"**{d['f']:.2f}**" if bold else f"{d['f']:.2f}"
+    return f"{d['p']:.2f} / {d['r']:.2f} / {f}"
+
+
+def _release_record() -> dict[str, Any] | None:
+    path = ROOT / "spacy_llmner" / "released" / "phi-smollm2" / "RELEASE.json"
+    return _load(path) if path.exists() else None
+
+
+CORPUS_NAMES = {
+    "test.spacy": "generated test split: held-out templates and document kinds",
+    "dev.jsonl": "WNUT-17 dev tweets (person, location, corporation)",
+    "clinical_style.jsonl": "25 hand-written clinical notes (nursing, ICU, social work)",
+}
+
+
+def release() -> str:
+    """The released model on each corpus, under the Safe Harbor policy it ships with."""
+    record = _release_record()
+    if record is None:
+        return "_No released model is installed._\n"
+    rows = ["| corpus | docs | typed exact-span P / R / F1 | PII characters P / R / F1 | docs/s |",
+            "|---|---|---|---|---|"]
+    filtered = record.get("span_filters", {})
+    for name, corpus in filtered.items():
+        row = corpus["rows"].get("safe_harbor") or corpus["rows"]["sanity"]
+        rows.append(f"| {CORPUS_NAMES.get(name, name)} | {corpus['docs']} | {_prf(row['typed'])} | "
+                    f"{_prf(row['chars'])} | {corpus['docs_per_s']:.2f} |")
+    for name, rep in record.get("scores", {}).items():
+        if name.startswith("wnut"):
+            rows.append(f"| {CORPUS_NAMES['dev.jsonl']} | {rep['docs']} | {_prf(rep['overall'])} | "
+                        f"{_prf(rep['chars'])} | {rep['docs_per_s']:.2f} |")
+    train = record["training"]
+    done = f"{train['steps']} of {train.get('planned_steps', train['steps'])} steps"
+    rows.append("")
+    rows.append(f"Trained {done} ({record['corpus'].get('n_train')} generated documents, seed "
+                f"{record['corpus'].get('seed')}), {train.get('wall_seconds', 0) / 3600:.1f} h of CPU; "
+                f"dev loss {train.get('eval_loss', float('nan')):.3f}. Base {record['base']['hub_id']} "
+                f"({record['base'].get('license', '?')}).")
+    return "\n".join(rows) + "\n"
+
+
+def span_filters() -> str:
+    """What the sanity filter and the policy do to the released model's scores."""
+    record = _release_record()
+    if record is None or "span_filters" not in record:
+        return "_Not measured._\n"
+    rows = ["| corpus | spans as decoded | + sanity | + Safe Harbor policy |", "|---|---|---|---|"]
+    for name, corpus in record["span_filters"].items():
+        r = corpus["rows"]
+        cells = [f"typed F1 {r[k]['typed']['f']:.3f}, chars P {r[k]['chars']['p']:.3f} R {r[k]['chars']['r']:.3f}"
+                 for k in ("raw", "sanity", "safe_harbor") if k in r]
+        rows.append(f"| {CORPUS_NAMES.get(name, name)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def main_job() -> str:
+    """The main job (`spacy project run all`) from a clean clone, per machine."""
+    rows = ["| CPU (2 cores) | precision | wall time, setup included | training | typed F1 | PII chars F1 |",
+            "|---|---|---|---|---|---|"]
+    for name, cpu in (("workflow_smollm2.json", "AVX512-BF16"), ("workflow_smollm2_avx2.json", "AVX2 only")):
+        d = _load(RESULTS / name)
+        test = d["test_heldout"]
+        chars = test.get("chars")
+        rows.append(f"| {cpu} | {'bf16' if d['train'].get('bf16', True) else 'float32'} | {d['wall_time'].split(' with')[0]} | "
+                    f"{d['train']['steps']} steps, {d['train']['seconds'] / 60:.1f} min | {test['overall']['f']:.2f} | "
+                    f"{chars['f']:.2f} |" if chars else f"| {cpu} | … |")
+    return "\n".join(rows) + "\n"
+
+
+def presidio() -> str:
+    """Our analyzer against Presidio's default analyzer."""
+    rows = ["| corpus | ours P / R / F1 | Presidio default P / R / F1 | docs/s ours / Presidio |", "|---|---|---|---|"]
+    for name, label in (("presidio_compare.json", "held-out test split"), ("presidio_compare_wnut17.json", "WNUT-17 dev")):
+        d = _load(RESULTS / name)
+        ours, theirs = d["systems"]["spacy_llmner"], d["systems"]["presidio_default"]
+        rows.append(f"| {label}, first {d['n_docs']} docs | {_prf(ours['micro'])} | {_prf(theirs['micro'], False)} | "
+                    f"{ours['docs_per_s']:.2f} / {theirs['docs_per_s']:.0f} |")
+    return "\n".join(rows) + "\n"
+
+
+def decode() -> str:
+    """The copy-constrained fast path against Hugging Face generate."""
+    d = _load(RESULTS / "cpu_smollm2.json")
+    rows = ["| pipeline | docs/s | passes/doc | entities/doc | × generate batch 1 | × generate batched |",
+            "|---|---|---|---|---|---|",
+            f"| main job's (SmolLM2-135M, CPU fp32) | {d['docs_per_s']:.2f} | {d['passes_per_doc']:.1f} | "
+            f"{d['entities_per_doc']:.2f} | {d['speedup_vs_generate_b1']:.1f} | {d['speedup_vs_generate_batched']:.1f} |"]
+    return "\n".join(rows) + "\n"
+
+
+def seeds() -> str:
+    """Seeds 002 and 003: the headline rows."""
+    c = _load(RESULTS / "cluener.json")["ours"]
+    t = _load(RESULTS / "textcat.json")["ours"]
+    rows = ["| experiment | ours | baseline |", "|---|---|---|",
+            f"| seed 002, CLUENER dev F1, Gemma 3 270M + LoRA, XML tags, 300 docs | {c['xml']['strings']['overall']['f']:.2f} | "
+            f"spaCy CNN on all 10,748 docs: {c['spacy_full']['spans']['overall']['f']:.2f} |",
+            f"| seed 003, THUCNews accuracy, head + LoRA on Gemma 3 270M | {t['llm_head']['accuracy']:.3f} | "
+            f"spaCy bag of n-grams: {t['bow']['accuracy']:.3f} |"]
+    return "\n".join(rows) + "\n"
+
+
+RENDERERS: dict[str, Callable[[], str]] = {
+    "release": release, "span_filters": span_filters, "main_job": main_job, "presidio": presidio,
+    "decode": decode, "seeds": seeds,
+}
+
+
+def render(text: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in RENDERERS:
+            raise SystemExit(f"unknown figures block {name!r} (known: {sorted(RENDERERS)})")
+        return match.group(1) + RENDERERS[name]() + match.group(4)
+
+    return BLOCK.sub(sub, text)
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for path in DOCS:
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf8")
+        new = render(text)
+        if new != text:
+            stale.append(path.relative_to(ROOT))
+            if not check:
+                path.write_text(new, encoding="utf8")
+    if check and stale:
+        print(f"figures differ from benchmarks/results in: {', '.join(map(str, stale))}; run python benchmarks/report.py")
+        return 1
+    print("figures up to date" if not stale else f"rewrote {', '.join(map(str, stale))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
