@@ -189,6 +189,10 @@ class Errors(metaclass=ErrorsWithCodes):
         "source that yields empty gold data would make every later score wrong; check the "
         "file's format ({expected}) and the label map."
     )
+    E115 = (
+        "Cannot use the path '{path}' ({reason}). Check that it exists (inputs), that its folder "
+        "exists and is a folder (outputs), and that you may read or write there."
+    )
     # --- presidio (E2xx) ---
     E201 = (
         "{what} needs Microsoft Presidio, which is not installed ({reason}). Install it with "
