@@ -122,7 +122,7 @@ def run_file(
     pending = [s for s in shards if s.id not in manifest.shards or not part_paths(work, s)[0].exists()]
     total = sum(s.count for s in pending)
     with tqdm(total=total, unit="rec", desc=desc, file=sys.stderr, disable=not progress) as bar:
-        if bad:
+        if bad and progress:
             bar.write(f"{bad} records fail the format checks and go to {error_path(output_path).name}")
         for shard in pending:
             counts = runner(shard)
