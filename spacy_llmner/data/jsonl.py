@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,28 @@ class ConversionStats:
         return out
 
 
-def _records(path: Path) -> Iterator[tuple[int, str, list[tuple[int, int, str]]]]:
-    """``(line_number, text, spans)`` per non-empty line; malformed lines raise LLMNERError."""
+#: What the span JSONL converter reads, as its errors name it.
+SPAN_FORMAT = '{"text": ..., "spans": [{"start": 0, "end": 4, "label": "PERSON"}]} (end exclusive)'
+#: Official CLUENER2020: ``label`` → {label: {entity text: [[start, end], ...]}}, end inclusive.
+CLUENER_FORMAT = '{"text": ..., "label": {"name": {"叶老桂": [[9, 11]]}}} (end inclusive)'
+
+Converter = Callable[[dict[str, Any], int, Path], "list[Any] | None"]
+
+
+def check_entities(stats: ConversionStats, path: Path, expected: str) -> None:
+    """A labelled source that converts to no entities at all is an error, not empty gold data."""
+    if stats.docs and not stats.spans_kept:
+        raise LLMNERError(Errors.E114.format(path=path, n=stats.docs, expected=expected))
+
+
+def _records(
+    path: Path, spans_of: Converter | None = None
+) -> Iterator[tuple[int, str, list[tuple[int, int, str]]]]:
+    """``(line_number, text, spans)`` per non-empty line; malformed lines raise LLMNERError.
+
+    ``spans_of`` reads another layout's annotations as span dicts (``None``: not that layout).
+    A line in a layout this reader does not know is refused (E113), never read as unlabelled.
+    """
     if not path.is_file():
         raise LLMNERError(Errors.E108.format(path=path))
     with path.open(encoding="utf-8") as f:
@@ -57,6 +77,16 @@ def _records(path: Path) -> Iterator[tuple[int, str, list[tuple[int, int, str]]]
                 record = json.loads(line)
             except json.JSONDecodeError as err:
                 raise LLMNERError(Errors.E103.format(line=line_no, path=path, reason=err.msg)) from None
+            if isinstance(record, dict) and "spans" not in record:
+                converted = spans_of(record, line_no, path) if spans_of is not None else None
+                if converted is not None:
+                    record = {**record, "spans": converted}
+                elif "label" in record or "entities" in record or "labels" in record:
+                    found = "label" if "label" in record else "entities" if "entities" in record else "labels"
+                    raise LLMNERError(Errors.E113.format(
+                        line=line_no, path=path, converter="this converter",
+                        problem=f"annotations under '{found}', not 'spans'",
+                        expected=SPAN_FORMAT + "; official CLUENER files: `convert-cluener`"))
             if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(
                 record.get("spans", []), list
             ):
@@ -134,6 +164,7 @@ def jsonl_to_docbin(
     db = DocBin(store_user_data=False)
     for _, text, spans in _records(Path(path)):
         db.add(make_doc(nlp.make_doc(text), spans, label_map, alignment_mode, stats))
+    check_entities(stats, Path(path), SPAN_FORMAT)
     return db, stats
 
 

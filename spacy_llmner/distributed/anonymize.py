@@ -1,4 +1,4 @@
-"""``anonymize_dataset``: de-identify JSONL, CSV and Parquet inputs on a Ray cluster, resumably.
+"""``anonymize_dataset``: de-identify txt, JSONL, CSV and Parquet inputs on a Ray cluster, resumably.
 
 Plan shards on the driver → skip the ones the manifest lists → Ray Data ``map_batches`` over the
 rest with an actor pool of :class:`~.worker.AnonymizeWorker` → as each file's last shard lands,
@@ -8,7 +8,6 @@ Every input record ends up exactly once in the output or in the error file, in i
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from collections.abc import Sequence
@@ -18,12 +17,13 @@ from typing import Any
 
 from ..errors import Errors, LLMNERError
 from ._ray import require_ray
-from .assemble import assemble, write_error_file
+from ..corpus.assemble import assemble, write_error_file
+from ..corpus.inputs import InputFile, Shard, check_csv_column, check_parquet_column, default_delimiter, discover, plan
+from ..corpus.manifest import Manifest, digest
+from ..corpus.records import part_paths
+from ..corpus.shards import AnonymizeSettings
 from .execute import Cluster, run_shards
-from .inputs import InputFile, Shard, check_csv_column, check_parquet_column, default_delimiter, discover, plan
-from .manifest import Manifest
-from .records import part_paths
-from .worker import STATS, AnonymizeSettings, AnonymizeWorker, check_settings
+from .worker import STATS, AnonymizeWorker, check_settings
 
 #: The run's bookkeeping (manifest, parts, per-file errors), inside the output folder.
 WORK_DIR = "_spacy_llmner"
@@ -54,18 +54,13 @@ class RunStats:
         )
 
 
-def _digest(secret: str | None) -> str | None:
-    """Tells a resumed run whether the key/salt changed, without storing it."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16] if secret else None
-
-
 def _job(settings: AnonymizeSettings, files: Sequence[InputFile], pipeline: str, shard_size: int, key: str | None, salt: str | None) -> dict[str, Any]:
     return {
         "settings": settings.fingerprint(),
         "pipeline": str(pipeline),
         "shard_size": shard_size,
-        "key": _digest(key),
-        "salt": _digest(salt),
+        "key": digest(key),
+        "salt": digest(salt),
         "files": [asdict(f) for f in files],
     }
 
@@ -111,6 +106,7 @@ def anonymize_dataset(
     delimiter: str | None = None,
     items_field: str | None = None,
     id_field: str | None = None,
+    whole_file: bool = False,
     surrogate_scope: str = "record",
     with_patterns: bool = True,
     threshold: float = 0.0,
@@ -126,7 +122,7 @@ def anonymize_dataset(
     code: str | Path | None = None,
     progress: bool = True,
 ) -> RunStats:
-    """Anonymize a file, a folder or a glob of JSONL/CSV/Parquet into ``output/`` with Ray.
+    """Anonymize a file, a folder or a glob of txt/JSONL/CSV/Parquet into ``output/`` with Ray.
 
     The options are the local engine's (``python -m spacy_llmner anonymize``); ``output`` is a
     folder that gets one file per input (same relative name and format), ``_errors.jsonl``
@@ -152,6 +148,7 @@ def anonymize_dataset(
         delimiter=delimiter,
         items_field=items_field,
         id_field=id_field,
+        whole_file=whole_file,
         mode=mode,
         surrogate_scope=surrogate_scope,
         with_patterns=with_patterns,
@@ -166,13 +163,13 @@ def anonymize_dataset(
     _check(files, settings, shard_size)
     work = out_dir / WORK_DIR
     manifest = Manifest.open(work, _job(settings, files, str(pipeline), shard_size, key, salt), out_dir)
-    plans = {f.rel: plan(f, shard_size, settings.delimiter) for f in files}
+    plans = {f.rel: plan(f, shard_size, settings.delimiter, whole_file=whole_file) for f in files}
     by_rel = {f.rel: f for f in files}
     left = {rel: _left(rel, plans[rel], manifest, out_dir, work) for rel in plans}
 
     def finish(rel: str) -> None:
         if rel not in manifest.files:
-            assemble(by_rel[rel], plans[rel], out_dir, work, manifest)
+            assemble(by_rel[rel], plans[rel], out_dir / rel, work, manifest)
 
     for rel, ids in left.items():  # files whose shards all finished before (crash while joining)
         if not ids:

@@ -17,8 +17,8 @@ from typing import Any
 from ..errors import Errors, LLMNERError
 from ._ray import require_ray
 from .execute import Cluster, run_shards
-from .inputs import Shard, discover, plan
-from .worker import import_code
+from ..corpus.inputs import Shard, discover, plan
+from ..corpus.shards import import_code
 
 RESULT = ("shard", "part", "error")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import Errors, LLMNERError
 from ._ray import require_ray
-from .inputs import Shard
+from ..corpus.inputs import Shard
 
 _CODED = re.compile(r"\[E\d{3}\][^\n]*")
 

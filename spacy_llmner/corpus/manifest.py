@@ -9,6 +9,7 @@ is ignored. No text or entity values are written here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,6 +19,14 @@ from typing import Any
 from ..errors import Errors, LLMNERError
 
 MANIFEST = "manifest.jsonl"
+
+
+def digest(secret: str | bytes | None) -> str | None:
+    """Tells a resumed run whether a key or salt changed, without storing it."""
+    if not secret:
+        return None
+    raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 @dataclass

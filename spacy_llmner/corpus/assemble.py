@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..presidio.files import atomic_output
+from .formats import atomic_output
 from .inputs import InputFile, Shard
 from .manifest import Manifest
 from .records import part_paths
@@ -25,9 +25,8 @@ def file_errors(work: Path, rel: str) -> Path:
     return work / "errors" / f"{rel}.jsonl"
 
 
-def assemble(file: InputFile, shards: Sequence[Shard], output: Path, work: Path, manifest: Manifest) -> None:
-    """Write ``output/<rel>`` from the parts of ``shards`` (all of the file's, in order)."""
-    target = output / file.rel
+def assemble(file: InputFile, shards: Sequence[Shard], target: Path, work: Path, manifest: Manifest) -> None:
+    """Write ``target`` from the parts of ``shards`` (all of the file's, in order)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     parts = [part_paths(work, shard) for shard in shards]
     with atomic_output(target, binary=True) as out:

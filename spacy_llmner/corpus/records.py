@@ -1,4 +1,4 @@
-"""Read one shard's records and write its output part: what a worker does with a shard.
+"""Read one shard's records: what both engines (local and Ray) do with a shard before the model.
 
 Each input record becomes exactly one of: an output record (in input order) or an error entry
 ``{"file", "record", "id"?, "reason"}``. Reasons are coded messages that name lines and types,
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import Errors, LLMNERError
-from ..presidio.files import Record, _split_ending, atomic_output, csv_record, jsonl_record
+from .formats import Record, atomic_output, csv_record, jsonl_record, plain, split_ending
 from .inputs import CsvRows, Shard, csv_header
 
 #: Where a shard's output part and error part go, under the run's work folder.
@@ -32,6 +32,7 @@ class ReadSettings:
     delimiter: str | None = None
     items_field: str | None = None
     id_field: str | None = None
+    whole_file: bool = False
 
 
 @dataclass
@@ -65,6 +66,15 @@ class ErrorLog:
                 out.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
+def shard_items(shard: Shard, settings: ReadSettings, out: IO[str]) -> Iterator[Item]:
+    """The items of a txt, JSONL or CSV shard (CSV rows render through a writer on ``out``)."""
+    if shard.fmt == "csv":
+        return csv_items(shard, settings, out)
+    if shard.fmt == "txt":
+        return txt_items(shard, settings)
+    return jsonl_items(shard, settings)
+
+
 def part_paths(work: Path, shard: Shard) -> tuple[Path, Path]:
     """(output part, error part) of a shard."""
     base = work / "parts" / shard.rel / f"{shard.index:06d}"
@@ -88,7 +98,7 @@ def jsonl_items(shard: Shard, settings: ReadSettings) -> Iterator[Item]:
     with open(shard.path, "rb") as handle:
         handle.seek(shard.start)
         for number in range(shard.first, shard.first + shard.count):
-            content, ending = _split_ending(handle.readline())
+            content, ending = split_ending(handle.readline())
             try:
                 line = content.decode("utf-8")
             except UnicodeDecodeError:
@@ -102,6 +112,23 @@ def jsonl_items(shard: Shard, settings: ReadSettings) -> Iterator[Item]:
                 yield Item(number, reason=str(err), record_id=_json_id(line, settings.id_field))
                 continue
             yield Item(number, record, record_id=_json_id(line, settings.id_field))
+
+
+def txt_items(shard: Shard, settings: ReadSettings) -> Iterator[Item]:
+    """The shard's lines (or, ``whole_file``, the file): a line that is not UTF-8 is an error."""
+    with open(shard.path, "rb") as handle:
+        handle.seek(shard.start)
+        for number in range(shard.first, shard.first + shard.count):
+            if settings.whole_file:
+                content, ending = handle.read(), ""
+            else:
+                content, ending = split_ending(handle.readline())
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                yield Item(number, reason=Errors.E510.format(record=number, path=shard.rel))
+                continue
+            yield Item(number, Record(text if text.strip() else None, plain(text, ending)))
 
 
 def csv_items(shard: Shard, settings: ReadSettings, out: IO[str]) -> Iterator[Item]:
@@ -118,6 +145,12 @@ def csv_items(shard: Shard, settings: ReadSettings, out: IO[str]) -> Iterator[It
         row = next(rows)
         if CsvRows.bad(row):
             yield Item(number, reason=Errors.E510.format(record=number, path=shard.rel))
+            continue
+        if row and len(row) != len(header):  # a stray delimiter shifts text into other columns
+            reason = Errors.E219.format(
+                record=number, path=shard.rel, n=len(row), expected=len(header)
+            )
+            yield Item(number, reason=reason)
             continue
         item = Item(number, csv_record(row, index, writer))
         if id_index is not None and id_index < len(row):

@@ -1,7 +1,7 @@
 """Find the input files of a run and cut them into shards: the unit of work, retry and resume.
 
 A shard is a fixed-size run of records of one file (``shard_size`` records; 0: the whole file):
-a byte range of whole lines (JSONL) or whole rows (CSV, where a quoted field may span lines), or
+a byte range of whole lines (txt, JSONL) or whole rows (CSV, where a quoted field may span lines), or
 a run of row groups (Parquet). Plans are deterministic, so a rerun over the same files finds the
 same shards and can skip the finished ones. Nothing here reads text into memory for long, and
 nothing is logged.
@@ -19,16 +19,18 @@ from typing import Any, Literal
 
 from ..errors import Errors, LLMNERError
 
-Format = Literal["jsonl", "csv", "parquet"]
+Format = Literal["txt", "jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, Format] = {
+    ".txt": "txt",
+    ".text": "txt",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".tsv": "csv",
     ".parquet": "parquet",
 }
-#: Formats the local engine reads but the Ray engine does not (a clear error, not a silent skip).
-_LOCAL_ONLY = {".txt": "plain text", ".text": "plain text", ".spacy": "a DocBin"}
+#: Formats neither engine anonymizes (a clear error, not a silent skip).
+_REFUSED = {".spacy": "a DocBin"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,8 @@ class Shard:
 
 def _format_of(path: Path) -> Format | None:
     suffix = path.suffix.lower()
-    if suffix in _LOCAL_ONLY:
-        raise LLMNERError(Errors.E503.format(path=path, fmt=_LOCAL_ONLY[suffix]))
+    if suffix in _REFUSED:
+        raise LLMNERError(Errors.E503.format(path=path, fmt=_REFUSED[suffix]))
     return SUFFIXES.get(suffix)
 
 
@@ -213,15 +215,28 @@ def _ranges(ends: Iterator[int], start: int, shard_size: int) -> Iterator[tuple[
         yield lo, hi if count else lo, count
 
 
+def input_file(path: Path, fmt: Format, rel: str | None = None) -> InputFile:
+    """One named input (the local engine's, whose format may come from ``--format``)."""
+    stat = path.stat()
+    return InputFile(str(path.resolve()), rel or path.name, fmt, stat.st_size, stat.st_mtime_ns)
+
+
 def plan(
-    file: InputFile, shard_size: int, delimiter: str | None = None, limit: int | None = None
+    file: InputFile,
+    shard_size: int,
+    delimiter: str | None = None,
+    limit: int | None = None,
+    whole_file: bool = False,
 ) -> list[Shard]:
     """The shards of one file, in order; an empty file still gets one (empty) shard.
 
     ``limit`` (JSONL only): plan just the lines up to the ``limit``-th non-blank one.
+    ``whole_file`` (txt only): the file is one record, in one shard.
     """
     if file.fmt == "parquet":
         return _plan_parquet(file, shard_size)
+    if file.fmt == "txt" and whole_file:
+        return [Shard(file.path, file.rel, file.fmt, 0, 0, file.size, 1, 1)]
     if file.fmt == "csv":
         _, data_start, _ = csv_header(file.path, delimiter or default_delimiter(file.path))
         rows = CsvRows(file.path, delimiter or default_delimiter(file.path), data_start)
