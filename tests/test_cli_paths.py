@@ -40,10 +40,12 @@ def _cases(tmp: Path) -> dict[str, list[list[str]]]:
         "train-textcat-sft": [["train-textcat-sft", nobase, missing, missing, cfg, out]],
         "assemble": [["assemble", nobase, str(tmp / "noadapter"), "--output", out]],
         "anonymize": [["anonymize", str(tmp / "nopipe"), str(good), out],
-                      ["anonymize", str(tmp / "nopipe"), missing, str(tmp / "o.jsonl")]],
+                      ["anonymize", str(tmp / "nopipe"), missing, str(tmp / "o.jsonl")],
+                      ["anonymize", missing, str(tmp / "o.jsonl")]],  # the released model
         "deanonymize": [["deanonymize", str(good), out, "--items-field", "spans"],
                         ["deanonymize", missing, str(tmp / "o.jsonl"), "--items-field", "spans"]],
         "evaluate": [["evaluate", str(tmp / "nopipe"), missing]],
+        "release-publish": [["release-publish", str(tmp / "noadapter"), out], ["release-publish", str(tmp), out]],
     }
 
 
@@ -55,7 +57,7 @@ def test_every_command_is_walked(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [
     "generate", "convert", "convert-cluener", "convert-thucnews", "generate-textcat", "pretrain-base",
     "fetch-base", "base-stamp", "train", "train-textcat", "train-textcat-sft", "assemble", "anonymize",
-    "deanonymize", "evaluate",
+    "deanonymize", "evaluate", "release-publish",
 ])
 def test_bad_paths_are_coded_errors(command: str, tmp_path: Path) -> None:
     for args in _cases(tmp_path)[command]:

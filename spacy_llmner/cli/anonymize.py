@@ -44,14 +44,25 @@ class OnErrorChoice(Enum):
     stop = "stop"
 
 
+def _split_paths(paths: list[str]) -> tuple[str, Path, Path]:
+    """``[PIPELINE] INPUT OUTPUT``: without a pipeline, the default released model."""
+    if len(paths) == 2:
+        from ..released import DEFAULT_RELEASE
+
+        return DEFAULT_RELEASE, Path(paths[0]), Path(paths[1])
+    if len(paths) == 3:
+        return paths[0], Path(paths[1]), Path(paths[2])
+    raise typer.BadParameter(f"expected [PIPELINE] INPUT OUTPUT, got {len(paths)} paths", param_hint="PATHS")
+
+
 @app.command("anonymize")
 def anonymize_command(
-    pipeline: str = typer.Argument(..., help="spaCy pipeline directory (or package name)."),
-    input_path: Path = typer.Argument(
-        ..., help="Input .txt, .jsonl/.ndjson, .csv or .tsv file (ray: also .parquet, a folder or a glob)."
-    ),
-    output_path: Path = typer.Argument(
-        ..., help="Output file, written atomically (ray: a folder, one output per input)."
+    paths: list[str] = typer.Argument(
+        ...,
+        metavar="[PIPELINE] INPUT OUTPUT",
+        help="PIPELINE: a spaCy pipeline directory, package or released model name (default: the "
+        "released model, spacy_llmner.load()); INPUT: .txt, .jsonl/.ndjson, .csv or .tsv (ray: also "
+        ".parquet, a folder or a glob); OUTPUT: written atomically (ray: a folder).",
     ),
     fmt: FileFormat = typer.Option(
         FileFormat.auto, "--format", help="Input format (auto: by suffix)."
@@ -130,6 +141,7 @@ def anonymize_command(
     ),
 ) -> None:
     """Anonymize a file with a spacy_llmner pipeline (+ Presidio's validated patterns)."""
+    pipeline, input_path, output_path = _split_paths(paths)
     if surrogate_store is not None and mode is not Mode.replace:
         raise LLMNERError(Errors.E221.format(mode=mode.value))
     if engine is Engine.ray:

@@ -14,7 +14,7 @@ from .anonymize import Engine
 
 @app.command("evaluate")
 def evaluate_cli(
-    pipeline: Path = typer.Argument(..., help="Pipeline directory (or installed package name)"),
+    pipeline: str = typer.Argument(..., help="Pipeline directory, installed package or released model name (phi-smollm2)"),
     data: Path = typer.Argument(..., help="Gold data: .spacy DocBin or JSONL with {text, spans}", exists=True),
     output: Path = typer.Option(Path("metrics/scores.json"), "--output", "-o", help="Scores JSON"),
     label_map: Optional[str] = typer.Option(None, help="Gold label renames: a JSON file or 'old=new,other=' (empty target drops the label)"),
@@ -30,11 +30,11 @@ def evaluate_cli(
     gpus_per_actor: float = typer.Option(0.0, min=0.0, help="ray: GPUs per actor"),
     shard_size: int = typer.Option(200, min=0, help="ray: documents per shard (0: one per file)"),
     code: Optional[Path] = typer.Option(None, help="Python file to import first (custom components)"),
+    allow_remote: bool = typer.Option(False, help="Accept a pipeline whose LLM is a remote API (refused by default, E033)"),
 ) -> None:
     """Score entities exactly (start, end and label must match); report docs/s."""
-    import spacy
-
     from ..data import parse_label_map
+    from ..pipelines import load_pipeline
     from ..training.evaluate import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
 
     if code is not None:
@@ -56,7 +56,7 @@ def evaluate_cli(
             examples = apply_label_map(examples, parse_label_map(label_map))
         if limit > 0:
             examples = examples[:limit]
-        nlp = spacy.load(pipeline)
+        nlp = load_pipeline(pipeline, allow_remote=allow_remote)
         report = evaluate(nlp, examples, batch_size=batch_size, labels=wanted)
     report["data"] = str(data)
     report["pipeline"] = str(pipeline)

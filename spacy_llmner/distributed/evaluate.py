@@ -35,9 +35,9 @@ class EvaluateWorker:
         batch_size: int = 16,
     ) -> None:
         import_code(code)
-        import spacy
+        from ..pipelines import load_pipeline
 
-        self.nlp = spacy.load(pipeline)
+        self.nlp = load_pipeline(pipeline)
         self.label_map, self.labels, self.batch_size = label_map, labels, batch_size
 
     def score(self, shard: Shard) -> dict[str, Any]:

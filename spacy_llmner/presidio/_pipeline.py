@@ -1,44 +1,15 @@
-"""Load a spaCy pipeline from a path, a package name or an ``nlp`` object, never from a hub."""
+"""What a loaded pipeline can emit (its entity labels); loading itself lives in ``pipelines``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import spacy
 from spacy.language import Language
 
-from ..errors import Errors, LLMNERError
+from ..pipelines import PipelineLike, load_pipeline
 
-PipelineLike = str | Path | Language
+__all__ = ["PipelineLike", "load_pipeline", "pipeline_labels"]
 
 #: Components whose labels are entity labels, when their meta does not say so.
 _NER_FACTORIES = frozenset({"llm", "llm_ner", "ner", "beam_ner", "entity_ruler"})
-
-
-def load_pipeline(pipeline: PipelineLike | None = None, allow_remote: bool = False) -> Language:
-    """Return a ready ``Language``; a missing path is an error, not a download. ``None`` is the
-    released model (``spacy_llmner.load()``). A pipeline whose LLM is a remote API is refused
-    (E033) unless ``allow_remote``."""
-    from ..models.remote import check_local
-
-    if pipeline is None:
-        from ..released import load
-
-        return load()
-    if isinstance(pipeline, Language):
-        return check_local(pipeline, allow_remote)
-    return check_local(_load_named(str(pipeline)), allow_remote)
-
-
-def _load_named(name: str) -> Language:
-    if not Path(name).exists() and not spacy.util.is_package(name):
-        raise LLMNERError(Errors.E202.format(path=name))
-    try:
-        return spacy.load(name)
-    except Exception as err:  # noqa: BLE001 - wrapped with the fix in the message
-        raise LLMNERError(
-            Errors.E203.format(path=name, reason=f"{type(err).__name__}: {err}")
-        ) from err
 
 
 def pipeline_labels(nlp: Language, component: str | None = None) -> tuple[str, ...] | None:
