@@ -131,7 +131,59 @@ def seeds() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _minutes(seconds: float | None) -> str:
+    return "–" if not seconds else (f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min")
+
+
+def cluener() -> str:
+    """Seed 002: every CLUENER row we measured, and the seed's own."""
+    c = _load(RESULTS / "cluener.json")
+    ours, curve = c["ours"], c["curve"]
+    rows = ["| model, method, answer | training docs | training time | dev span P / R / F1 |", "|---|---|---|---|"]
+
+    def row(name: str, entry: dict[str, Any], docs: Any, seconds: float | None) -> None:
+        rows.append(f"| {name} | {docs} | {_minutes(seconds)} | {_prf(entry['spans']['overall'])} |")
+
+    row("Gemma 3 270M, LoRA, XML tags, copy-constrained", curve["xml_1000"], "1,000", curve["xml_1000"]["train_wall_s"])
+    for key, name in (("xml", "Gemma 3 270M, LoRA, XML tags, copy-constrained"),
+                      ("json", "Gemma 3 270M, LoRA, the seed's JSON answer, free decoding"),
+                      ("json_constrained", "the same JSON adapter under the JSON copy constraint"),
+                      ("prefix", "Gemma 3 270M, prefix tuning (the seed's P-tuning v2), JSON"),
+                      ("smollm2_xml", "SmolLM2-135M (English-centred), LoRA, XML tags")):
+        entry = ours[key]
+        row(name, entry, 300, (entry.get("training") or {}).get("seconds"))
+    row("spaCy CNN NER (`spacy train`)", ours["spacy"], 300, None)
+    row("spaCy CNN NER (`spacy train`)", curve["spacy_1000"], "1,000", curve["spacy_1000"]["train_wall_s"])
+    row("spaCy CNN NER (`spacy train`)", ours["spacy_full"], "10,748", None)
+    for seed in c["seed"]:
+        prf = f"{seed['p']:.2f} / {seed['r']:.2f} / **{seed['f']:.2f}**" if "p" in seed else f"– / – / **{seed['f']:.2f}**"
+        rows.append(f"| seed: {seed['model']}, {seed['method']}, {seed['answer']} | {seed['train_docs']:,} | "
+                    f"{seed['hardware']} | {prf} |")
+    return "\n".join(rows) + "\n"
+
+
+def textcat() -> str:
+    """Seed 003: every THUCNews method on the same test titles."""
+    t = _load(RESULTS / "textcat.json")["ours"]
+    rows = ["| method (seed 003's numbering) | test titles | accuracy | macro-F1 | rare-class F1 | docs/s | training |",
+            "|---|---|---|---|---|---|---|"]
+    for key, name in (("llm_head", "4. LLM + classification head + LoRA (`llm_textcat_head`)"),
+                      ("llm_sft", "3. LoRA SFT, the LLM answers with the label"),
+                      ("llm_demos10_embed", "2. prompting, 10 demonstrations retrieved by the base's embeddings"),
+                      ("llm_demos10", "2. the same, retrieved by character n-gram TF-IDF"),
+                      ("llm_zeroshot", "1. prompting alone"),
+                      ("bow", "spaCy textcat, bag of character n-grams"),
+                      ("cnn", "spaCy textcat, CNN"),
+                      ("minilm_3ep", "all-MiniLM-L6-v2 + head, 3 epochs")):
+        e = t[key]
+        seconds = e.get("train_seconds") or (e.get("training") or {}).get("seconds")
+        rows.append(f"| {name} | {e['docs']} | {e['accuracy']:.3f} | {e['macro_f1']:.3f} | {e['rare_f1']:.3f} | "
+                    f"{e['docs_per_s']:,.2f} | {_minutes(seconds)} |")
+    return "\n".join(rows) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "cluener": cluener, "textcat": textcat,
     "release": release, "span_filters": span_filters, "main_job": main_job, "presidio": presidio,
     "decode": decode, "seeds": seeds,
 }
