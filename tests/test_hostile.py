@@ -24,7 +24,7 @@ from conftest import randomize
 LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION", "DATE_TIME"]
 LONG = ("Patient John Doe, DOB 03/14/1961, called 555-123-4567 about the results. " * 1400)[:100_000]
 
-# The input classes of the hostile-input table in the README (keep the two in step).
+# The input classes of the table in docs/hostile-input.md (keep the two in step).
 CLASSES: dict[str, str] = {
     "empty": "",
     "whitespace only": "  \n\t  \r\n ",
