@@ -108,3 +108,67 @@ def test_a_remote_llm_is_refused_unless_allowed() -> None:
         "model": {"@llm_models": "spacy_llmner.HF.v1", "name": "not/loaded"},
     })
     assert remote_components(local) == [] and load_pipeline(local) is local
+
+
+# --- the real released model, as a user gets it: offline, from the installed package ------------
+
+HELDOUT_SEED = 20261207  # a fixed sample of held-out-template documents, not the release's test split
+# Floors below the figures measured when the release was published (RELEASE.json), with room for
+# CPU run-to-run noise: a broken or stale adapter, a wrong prompt or a lost policy falls far below.
+MIN_TYPED_F1 = 0.60
+MIN_CHAR_RECALL = 0.80
+
+
+@pytest.fixture(scope="module")
+def released_nlp() -> Any:
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # offline, as in CI: the base comes from its wheel
+    import spacy_llmner
+
+    assert catalog.DEFAULT_RELEASE in catalog.available()
+    return spacy_llmner.load()
+
+
+def test_the_released_model_tags_held_out_documents(released_nlp: Any) -> None:
+    """Quality of the installed release on 24 documents drawn from held-out templates and kinds,
+    scored under the Safe Harbor policy it ships with."""
+    import torch
+
+    from spacy_llmner.data import generate
+    from spacy_llmner.policy import apply_policy
+    from spacy_llmner.training.evaluate import score_chars, score_spans
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    docs = generate(24, seed=HELDOUT_SEED, templates="heldout")
+    texts = [d.text for d in docs]
+    gold = [apply_policy(d.text, d.spans, "safe_harbor") for d in docs]
+    predicted = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in released_nlp.pipe(texts)]
+    typed = score_spans(gold, predicted)["overall"]
+    chars = score_chars(texts, gold, predicted)
+    assert typed["f"] >= MIN_TYPED_F1, typed
+    assert chars["r"] >= MIN_CHAR_RECALL, chars
+    # The policy holds: no age of 89 or under, no time of day is tagged.
+    from spacy_llmner.policy import get_policy
+
+    keep = get_policy("safe_harbor")
+    assert all(keep(t[s:e], label) for t, spans in zip(texts, predicted) for s, e, label in spans)
+
+
+def test_build_analyzer_and_the_cli_default_to_the_release(released_nlp: Any, tmp_path: Path) -> None:
+    """No pipeline given: Presidio's analyzer and `anonymize` use the released model."""
+    from typer.testing import CliRunner
+
+    from spacy_llmner.cli import app
+    from spacy_llmner.presidio import build_analyzer
+
+    text = "Patient John Smith was seen by Dr. Alan Weiss on 03/14/2021."
+    analyzer = build_analyzer()
+    found = {text[r.start:r.end] for r in analyzer.analyze(text, language="en")}
+    assert "John Smith" in found
+    src = tmp_path / "notes.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": text}) + "\n", encoding="utf8")
+    result = CliRunner().invoke(app, ["anonymize", str(src), str(tmp_path / "out.jsonl"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    out = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf8"))
+    assert "John Smith" not in out["text"] and "<PERSON_1>" in out["text"]
