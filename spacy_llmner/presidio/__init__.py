@@ -14,6 +14,7 @@ from .analyzer import (  # noqa: E402
     default_pattern_recognizers,
 )
 from .anonymize import anonymize, anonymizer_engine, deanonymize  # noqa: E402
+from .batch import LLMNERBatchAnalyzerEngine  # noqa: E402
 from .mapping import HIPAA_ENTITIES, PRESIDIO_TO_HIPAA  # noqa: E402
 from .nlp_engine import LLMNERNlpEngine  # noqa: E402
 from .operators import MODES, Surrogate, SurrogateTable, hipaa_operators  # noqa: E402
@@ -23,6 +24,7 @@ from .recognizer import LLMNERRecognizer  # noqa: E402
 __all__ = [
     "HIPAA_ENTITIES",
     "LLMNERAnalyzerEngine",
+    "LLMNERBatchAnalyzerEngine",
     "LLMNERNlpEngine",
     "LLMNERRecognizer",
     "MODES",
