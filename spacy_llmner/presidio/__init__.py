@@ -7,6 +7,7 @@ from ._compat import require_presidio
 
 require_presidio()
 
+from . import yaml_config  # noqa: E402,F401  # lets a YAML registry declare LLMNERRecognizer
 from .analyzer import (  # noqa: E402
     LLMNERAnalyzerEngine,
     OfflineEmailRecognizer,
