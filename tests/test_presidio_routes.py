@@ -121,6 +121,8 @@ recognizers:
     labels_to_ignore: [ORGANIZATION]
 {extra}  - name: CreditCardRecognizer
     type: predefined
+  - name: OfflineEmailRecognizer
+    type: predefined
 """
 
 
@@ -152,6 +154,10 @@ def test_yaml_registry_declares_the_recognizer(pipeline_dir, tmp_path, no_networ
     assert "Acme" not in ours  # labels_to_ignore came through
     assert {r.entity_type for r in results if TEXT[r.start : r.end] == "MRN-123"} == {"MRN"}
     assert "CREDIT_CARD" in {r.entity_type for r in results}  # the YAML's pattern recognizer
+    mail = "Write to jane.roe@hospital.co.uk"  # our offline e-mail recognizer, by name in YAML
+    assert [mail[r.start : r.end] for r in engine.analyze(mail, "en", entities=["EMAIL_ADDRESS"])] == [
+        "jane.roe@hospital.co.uk"
+    ]
 
     registry_yaml = tmp_path / "registry.yaml"
     registry_yaml.write_text(_registry_yaml(pipeline_dir), encoding="utf-8")
