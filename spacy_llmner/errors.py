@@ -319,6 +319,22 @@ class Errors(metaclass=ErrorsWithCodes):
         "A record holds {n} surrogate(s) that the store does not know; it was left out of the "
         "output rather than half restored. Pass the store that anonymized this file."
     )
+    E227 = (
+        "LLMNERBatchAnalyzerEngine needs the analyzer to batch for: pass "
+        "`LLMNERBatchAnalyzerEngine(analyzer)` with an AnalyzerEngine whose registry holds an "
+        "LLMNERRecognizer (`build_analyzer(...)`, `registry.add_recognizer(...)` or a YAML "
+        "registry). Presidio's default AnalyzerEngine() would download a spaCy model instead."
+    )
+    E228 = (
+        "LLMNERRecognizer.prefetch got {n} texts; it holds at most {limit} (max_prefetch) so "
+        "that no more text than one batch is kept in memory. Prefetch one batch at a time "
+        "(LLMNERBatchAnalyzerEngine does it for you), or raise `max_prefetch=`."
+    )
+    E229 = (
+        "The YAML entry for LLMNERRecognizer sets `{field}`; its entities come from the "
+        "pipeline's labels. Remove `{field}` and use `entity_mapping` (rename labels) or "
+        "`labels_to_ignore` (drop labels) instead."
+    )
     # --- training (E3xx) ---
     E301 = (
         "Invalid setting `{name}` = {value!r}: {hint} Fix it in the config file or override it "

@@ -7,12 +7,13 @@ Importing this module registers the factory, so pipelines saved with it load wit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import filter_spans
+from spacy.util import filter_spans, minibatch
 
 from spacy_llmner.scores import set_entity_scores
 
@@ -37,12 +38,17 @@ def make_scripted_ner(nlp: Language, name: str, rules: list[list[Any]]) -> Scrip
 
 
 class ScriptedNER:
-    """Deterministic NER for tests; counts calls so tests can check the LLM runs once."""
+    """Deterministic NER for tests; counts calls so tests can check the LLM runs once.
+
+    ``model_calls`` stands for the LLM's forward passes: one entry per call, holding how many
+    documents it saw (1 for ``nlp(text)``, the batch size for each ``nlp.pipe`` batch).
+    """
 
     calls = 0
 
     def __init__(self, rules: list[list[Any]]) -> None:
         self.rules = [(re.compile(p), label, score) for p, label, score in rules]
+        self.model_calls: list[int] = []
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -50,6 +56,16 @@ class ScriptedNER:
 
     def __call__(self, doc: Doc) -> Doc:
         type(self).calls += 1
+        self.model_calls.append(1)
+        return self._tag(doc)
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """What ``nlp.pipe`` calls: one model call per batch of ``batch_size`` documents."""
+        for batch in minibatch(docs, size=batch_size):
+            self.model_calls.append(len(batch))
+            yield from (self._tag(doc) for doc in batch)
+
+    def _tag(self, doc: Doc) -> Doc:
         spans, scores = [], {}
         for pattern, label, score in self.rules:
             for match in pattern.finditer(doc.text):
