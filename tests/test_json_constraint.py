@@ -1,4 +1,4 @@
-"""The JSON answer's copy constraint (decoding.json_answer) and its decoder: the renderer's
+"""The JSON answer's copy constraint (jsonner.constraint) and its decoder: the renderer's
 training targets are in the language, nothing outside it is, no state dead-ends, the trie walk
 equals a brute-force scan of the vocabulary, and random tiny models on Chinese/English text
 always write strict JSON whose strings are all in the source."""
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacy_llmner.decoding import Vocab
-from spacy_llmner.decoding.json_answer import STRING, JSONAutomaton, JSONConstraint, JState
+from spacy_llmner.jsonner.constraint import STRING, JSONAutomaton, JSONConstraint, JState
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.jsonner import align_strings, parse_answer, render_answer
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels

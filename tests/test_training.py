@@ -434,7 +434,7 @@ def test_read_meta_names_missing_files(tmp_path: Path) -> None:
 
 
 def test_score_spans_is_exact_and_typed() -> None:
-    from spacy_llmner.training.evaluate import score_spans
+    from spacy_llmner.evaluation.ner import score_spans
 
     gold = [[(0, 4, "PERSON"), (10, 14, "LOCATION")], [(0, 3, "AGE")]]
     pred = [[(0, 4, "PERSON"), (10, 13, "LOCATION")], [(0, 3, "DATE_TIME")]]
@@ -447,7 +447,7 @@ def test_score_spans_is_exact_and_typed() -> None:
 
 
 def test_error_kinds_say_where_exact_span_f1_is_lost() -> None:
-    from spacy_llmner.training.evaluate import error_kinds
+    from spacy_llmner.evaluation.ner import error_kinds
 
     gold = [[(0, 4, "PERSON"), (10, 14, "LOCATION"), (20, 25, "AGE"), (30, 40, "DATE_TIME"), (50, 55, "URL")],
             [(0, 8, "PERSON")]]
@@ -466,7 +466,7 @@ def test_error_kinds_say_where_exact_span_f1_is_lost() -> None:
 
 
 def test_jsonl_reader_label_map_and_plots(tmp_path: Path) -> None:
-    from spacy_llmner.training.evaluate import apply_label_map, plot_f1, plot_loss, read_examples, score_spans
+    from spacy_llmner.evaluation.ner import apply_label_map, plot_f1, plot_loss, read_examples, score_spans
 
     path = tmp_path / "gold.jsonl"
     path.write_text(

@@ -1,8 +1,8 @@
 """``evaluate_dataset``: score a pipeline on a large gold JSONL with Ray, as the local evaluate.
 
 Each actor loads the pipeline once and scores whole shards with the local scorer
-(:func:`~spacy_llmner.training.evaluate.score_spans`, ``score_chars``); the driver adds up the
-counts with :func:`~spacy_llmner.training.evaluate.merge_scores`, so the report equals the local
+(:func:`~spacy_llmner.evaluation.ner.score_spans`, ``score_chars``); the driver adds up the
+counts with :func:`~spacy_llmner.evaluation.ner.merge_scores`, so the report equals the local
 one (P/R/F1 from summed counts, never averaged). Speed is documents over the job's wall time.
 """
 
@@ -42,7 +42,7 @@ class EvaluateWorker:
 
     def score(self, shard: Shard) -> dict[str, Any]:
         """The shard's counts: ``score_spans`` and ``score_chars`` on its documents."""
-        from ..training.evaluate import (
+        from ..evaluation.ner import (
             apply_label_map,
             error_kinds,
             keep_labels,
@@ -113,7 +113,7 @@ def evaluate_dataset(
     ``limit``: score only the first N documents of each file (0: all). A malformed line stops
     the run with E305, as locally.
     """
-    from ..training.evaluate import merge_scores
+    from ..evaluation.ner import merge_scores
 
     require_ray()
     started = time.perf_counter()

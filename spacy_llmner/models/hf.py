@@ -4,7 +4,7 @@ Implements spacy-llm's model protocol: ``__call__(Iterable[Iterable[prompt]]) ->
 Iterable[Iterable[str]]``, ``context_length`` and ``to_disk/from_disk`` (+ bytes). Weights load
 on first call or ``from_disk``, never at config resolution. Decoding is copy-constrained by
 default, so each answer is the source plus tags by construction (a JSON answer, template
-``json1``: valid JSON whose strings are all in the source; ``decoding.json_answer``).
+``json1``: valid JSON whose strings are all in the source; ``jsonner.constraint``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_refer
 from ..decoding.label_trie import LabelTrie
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
-from ..prompting.json_template import is_json_template
-from ..prompting.classify import ScoredAnswer
+from ..jsonner.template import is_json_template
+from ..prompting.prompt import ScoredAnswer
 from ..prompting.prompt import TaggedResponse
 from ..ty import LabelScoringPrompt, TaggingPrompt
 from .files import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
@@ -347,13 +347,13 @@ class HFModel:
     def _decode_json(
         self, prompts: list[TaggingPrompt], prefix_ids: list[int], doc_ids: list[list[int]], vocab: Vocab
     ) -> list[TaggedResponse]:
-        """A JSON answer (template ``json1``) under its copy constraint (``decoding.json_answer``),
+        """A JSON answer (template ``json1``) under its copy constraint (``jsonner.constraint``),
         for ``decoding = "constrained"`` or ``"reference"`` alike: one step-by-step decoder, no
         fast path. The answer always parses and every string is in the source."""
         if self.copy_tokens != "any":
             raise LLMNERError(Errors.E680.format(copy_tokens=self.copy_tokens))
-        from ..decoding.json_answer import JSONConstraint
-        from ..decoding.json_reference import decode_json
+        from ..jsonner.constraint import JSONConstraint
+        from ..jsonner.decode import decode_json
 
         out = []
         for p, d in zip(prompts, doc_ids):

@@ -9,7 +9,7 @@ adapter for the duration of the call (the head component keeps its linear head t
 components stay independent in their config and on disk (each still saves its own adapter and
 small base copy); only the loaded weights are shared.
 
-API (used by ``HF.v1`` and ``components/textcat_head.py``; open to other components)::
+API (used by ``HF.v1`` and ``textcat/component.py``; open to other components)::
 
     handle = acquire_base(name, device=None, dtype=None, trust_remote_code=False)
     handle.add_adapter("ner", "/path/to/lora")        # idempotent for the same path

@@ -3,11 +3,13 @@
 A ``str`` (the flattened conversation), so any spacy-llm model — a REST model, say — can take it,
 which then goes through the tolerant parser. It also carries what the constrained decoder needs:
 the fixed messages, the source text, the labels, and where tags may go (spaCy token spans).
+The model's answers come back as ``TaggedResponse`` (tagged text, exact spans) or ``ScoredAnswer``
+(a chosen label with every label's log-probability).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .template import Message, document_message, flatten
 
@@ -63,3 +65,18 @@ class TaggedResponse(str):
         obj.scores = tuple(scores) if scores is not None else None
         obj.source = source
         return obj
+
+
+class ScoredAnswer(str):
+    """A model answer: the chosen label, plus the log-probability of every label's complete
+    answer (``ty.LabelScores``) when the model scored them exactly."""
+
+    logprobs: dict[str, float] | None
+
+    def __new__(cls, label: str, logprobs: Mapping[str, float] | None = None) -> ScoredAnswer:
+        obj = super().__new__(cls, label)
+        obj.logprobs = dict(logprobs) if logprobs is not None else None
+        return obj
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (ScoredAnswer, (str(self), self.logprobs))

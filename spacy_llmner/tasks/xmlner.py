@@ -31,7 +31,7 @@ from ..prompting import (
     flatten,
     resolve_labels,
 )
-from ..prompting.json_template import is_json_template
+from ..jsonner.template import is_json_template
 from ..policy import apply_policy, clean_span, get_policy
 from ..scores import set_entity_scores
 from ..tagging import parse

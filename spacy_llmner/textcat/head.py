@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypedDict, cast
 
 from ..errors import Errors, LLMNERError
-from .loading import ADAPTER_FILES, check_adapter_dir
+from ..models.loading import ADAPTER_FILES, check_adapter_dir
 
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_META = "head.json"

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .loading import load_model
+from ..models.loading import load_model
 from .pooling import pool_last, position_ids
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import Errors, LLMNERError
 from ..tagging import CharSpan
-from .sft import doc_spans, read_docbin
+from ..training.sft import doc_spans, read_docbin
 
 Example = tuple[str, list[CharSpan]]
 
