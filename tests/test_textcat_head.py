@@ -22,7 +22,8 @@ import spacy_llmner
 from spacy_llmner.textcat.component import TextCatHead  # registers llm_textcat_head
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.textcat.classifier import SequenceClassifier, batched_logits, encode, pad_batch
-from spacy_llmner.textcat.head import HEAD_META, HEAD_WEIGHTS, new_head
+from spacy_llmner.models.meta import HEAD_META, HEAD_WEIGHTS
+from spacy_llmner.textcat.head import new_head
 from spacy_llmner.textcat.pooling import last_token_positions, pool_last, position_ids
 from spacy_llmner.textcat.calibration import expected_calibration_error, fit_temperature, nll
 from spacy_llmner.training.config import HeadConfigFile

@@ -42,11 +42,11 @@ class EvaluateWorker:
 
     def score(self, shard: Shard) -> dict[str, Any]:
         """The shard's counts: ``score_spans`` and ``score_chars`` on its documents."""
+        from ..data.spans import parse_span_line
         from ..evaluation.ner import (
             apply_label_map,
             error_kinds,
             keep_labels,
-            parse_example,
             predict,
             score_chars,
             score_spans,
@@ -63,7 +63,7 @@ class EvaluateWorker:
                     reason = f"line {number}: {type(err).__name__}"
                     raise LLMNERError(Errors.E305.format(path=shard.rel, reason=reason)) from None
                 if line.strip():
-                    examples.append(parse_example(line, number, shard.rel))
+                    examples.append(parse_span_line(line, number, shard.rel))
         if self.label_map is not None:
             examples = apply_label_map(examples, self.label_map)
         texts = [text for text, _ in examples]

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
+from .meta import read_peft_config
 from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
 
 logger = logging.getLogger("spacy_llmner")
@@ -112,7 +113,7 @@ def check_shareable(path: str | Path) -> None:
     path = Path(path)
     meta = check_adapter_dir(path)
     method = meta.get("peft_method", "lora")
-    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
+    cfg = read_peft_config(path)
     peft_type = str(cfg.get("peft_type", "LORA"))
     if method != "lora" or peft_type != "LORA":
         kind = "prefix-tuned" if method == "prefix" or peft_type == "PREFIX_TUNING" else f"a {peft_type} adapter"

@@ -12,7 +12,8 @@ longer than ``max_length`` tokens are refused (E625), never truncated. ``score``
 textcat scorer, so ``nlp.evaluate`` / ``spacy evaluate`` report ``cats_score`` and friends.
 
 ``share_base = true`` (default false: a private copy of the base, LoRA merged in) takes the LLM
-from the process-wide registry of loaded bases (``models/shared.py``), as ``HF.v1`` does: with
+from the process-wide registry of loaded bases (``models/shared.py``), loaded and saved through
+``models/weights.py`` as ``HF.v1`` is: with
 ``llm_ner`` / ``llm_textcat`` models on the same base and ``share_base = true``, the base is held
 once. The head's LoRA adapter is added to it unmerged under its own name and switched on for
 each forward (a head trained without LoRA runs on the base alone); the linear head stays the
@@ -25,13 +26,10 @@ its content, not its path).
 # No `from __future__ import annotations`: spaCy validates `initialize`'s signature with pydantic,
 # which cannot resolve string annotations from this module.
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Optional, cast
+from typing import Any, Optional
 
-import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.scorer import Scorer
@@ -41,8 +39,10 @@ from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 from ..errors import Errors, LLMNERError
-from .head import HeadMeta, check_head_dir, has_lora
-from ..models.files import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
+from ..models.files import EMBED_BASE_MAX_MB
+from ..models.meta import HeadMeta, has_lora
+from ..models.weights import ADAPTER_DIR, BASE_DIR, CFG_FILE, activated
+from .head import check_head_dir
 
 FACTORY = "llm_textcat_head"
 
@@ -54,10 +54,9 @@ def _bad(name: str, value: Any, hint: str) -> LLMNERError:
 class TextCatHead(Pipe):
     """Sets ``doc.cats`` from ``head(last hidden state)`` of the base LLM (+ LoRA)."""
 
-    # What ``to_disk`` writes in the component's directory (``from_disk`` reads the same).
-    CFG_FILE = "cfg.json"
-    BASE_DIR = "base"
-    ADAPTER_DIR = "adapter"
+    # What ``to_disk`` writes in the component's directory (``from_disk`` reads the same;
+    # ``models/weights.py``).
+    CFG_FILE, BASE_DIR, ADAPTER_DIR = CFG_FILE, BASE_DIR, ADAPTER_DIR
 
     def __init__(
         self,
@@ -164,51 +163,37 @@ class TextCatHead(Pipe):
         base) and head (idempotent)."""
         if self.loaded:
             return
+        from ..models.loading import pick_device_dtype
+        from ..models.weights import load_weights
         from .classifier import SequenceClassifier, hidden_size_of
         from .head import load_head, new_head
-        from ..models.loading import load_tokenizer, pick_device_dtype
 
         if self.adapter:
             self._read_adapter(Path(self.adapter))
         if len(self._labels) < (2 if self.exclusive_classes else 1):
             raise LLMNERError(Errors.E628)
-        device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
+        device, _ = pick_device_dtype(self.device_arg, self.dtype_arg)
         lora = self.adapter if self.adapter and has_lora(self.adapter) else None
-        if self.share_base:
-            tokenizer, backbone = self._load_shared(lora)
-        else:
-            tokenizer = load_tokenizer(self.base, self.trust_remote_code)
-            backbone = _load_backbone(self.base, lora, device, dtype, self.trust_remote_code, tokenizer)
+        # A private copy has its LoRA merged; on the shared base it stays unmerged, switched on
+        # around each forward (models/weights.py, as for HF.v1).
+        loaded = load_weights(
+            self.base, lora, device=self.device_arg, dtype=self.dtype_arg,
+            trust_remote_code=self.trust_remote_code, merge=True, share_base=self.share_base,
+        )
+        self._shared, self._adapter_name = loaded.shared, loaded.adapter_name
+        backbone = loaded.model
         hidden = hidden_size_of(backbone)
         if self.adapter:
             head = load_head(self.adapter, list(self._labels), hidden)
         else:  # untrained: the same small random head for the same labels
             head = new_head(hidden, len(self._labels))
         self._model = SequenceClassifier(backbone, head.to(device)).eval()
-        self._tokenizer, self._device = tokenizer, device
-
-    def _load_shared(self, lora: Optional[str]) -> tuple[Any, Any]:
-        """(tokenizer, backbone) from the process-wide registry, this head's LoRA added under its
-        own name, unmerged (as ``HF.v1`` does; coded errors E640/E641, E642)."""
-        from ..models.loading import load_tokenizer
-        from ..models.shared import acquire_base, adapter_name_for, check_shareable
-
-        if lora:
-            check_shareable(lora)  # before the base loads: refuse early
-        tokenizer = load_tokenizer(self.base, self.trust_remote_code)
-        handle = acquire_base(self.base, self.device_arg, self.dtype_arg, self.trust_remote_code)
-        handle.check_tokenizer(tokenizer, self.base)
-        name = handle.add_adapter(adapter_name_for(lora), lora) if lora else None
-        # The component holds the handle: the registry only holds it weakly.
-        self._shared, self._adapter_name = handle, name
-        return tokenizer, handle.model
+        self._tokenizer, self._device = loaded.tokenizer, device
 
     def _activated(self) -> Any:
         """With a shared base: a context holding it, with this head's adapter on (None: the base
         alone, for a head trained without LoRA); else nothing to do."""
-        if self._shared is None:
-            return nullcontext()
-        return self._shared.activate(self._adapter_name)
+        return activated(self._shared, self._adapter_name)
 
     @property
     def shared_base(self) -> Any:
@@ -267,64 +252,48 @@ class TextCatHead(Pipe):
     # --- serialization -------------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         """The head directory and (small, local) base inside the pipeline, plus a small cfg."""
-        from .head import save_head
+        from ..models.weights import save_weights, write_cfg
 
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        base_dir, adapter_dir = path / self.BASE_DIR, path / self.ADAPTER_DIR
-        base_is_here = base_dir.resolve() == Path(self.base).resolve()
-        base: str | None = None
-        if base_is_embeddable(self.base, self.embed_base_max_mb) and not base_is_here:
-            copy_dir(Path(self.base), base_dir)
-            base = self.BASE_DIR
-        elif base_dir.is_dir() and base_is_here:
-            base = self.BASE_DIR
-        if self.adapter:
-            if adapter_dir.resolve() != Path(self.adapter).resolve():
-                copy_dir(Path(self.adapter), adapter_dir)
-        else:  # an untrained head: save the one in use, so the loaded pipeline gives the same cats
-            self.load()
-            if adapter_dir.exists():
-                shutil.rmtree(adapter_dir)
-            meta = HeadMeta(
-                kind="textcat_head", base_model=self.base, labels=list(self._labels),
-                exclusive_classes=self.exclusive_classes, pooling="last", temperature=1.0,
-            )
-            save_head(self._model.head, adapter_dir, meta)
-        srsly.write_json(path / self.CFG_FILE, {"base": base, "name": self.base, "adapter": self.ADAPTER_DIR})
+        saved = save_weights(path, self.base, self.adapter, self.embed_base_max_mb, self._save_untrained)
+        write_cfg(path, {"base": saved["base"], "name": self.base, "adapter": self.ADAPTER_DIR})
+
+    def _save_untrained(self, adapter_dir: Path) -> None:
+        """An untrained head: save the one in use, so the loaded pipeline gives the same cats."""
+        from .head import save_head
+
+        self.load()
+        if adapter_dir.exists():
+            shutil.rmtree(adapter_dir)
+        meta = HeadMeta(
+            kind="textcat_head", base_model=self.base, labels=list(self._labels),
+            exclusive_classes=self.exclusive_classes, pooling="last", temperature=1.0,
+        )
+        save_head(self._model.head, adapter_dir, meta)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "TextCatHead":
         """Point at the saved base and head directory; weights still load lazily."""
-        path = Path(path)
-        cfg = srsly.read_json(path / self.CFG_FILE)
-        if cfg.get("base"):
-            self.base = str(path / cfg["base"])
-        self.adapter = str(path / cfg["adapter"])
+        from ..models.weights import read_weights
+
+        cfg, base, _ = read_weights(Path(path))
+        if base:
+            self.base = base
+        self.adapter = str(Path(path) / cfg["adapter"])
         self._read_adapter(Path(self.adapter))
         self._model = self._tokenizer = None
         self._shared, self._adapter_name = None, None
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            self.to_disk(tmp, exclude=exclude)
-            files = {str(f.relative_to(tmp)): f.read_bytes() for f in Path(tmp).rglob("*") if f.is_file()}
-        return cast(bytes, srsly.msgpack_dumps(files))
+        from ..models.weights import dir_to_bytes
+
+        return dir_to_bytes(lambda tmp: self.to_disk(tmp, exclude=exclude))
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "TextCatHead":
-        self._tmp = tempfile.mkdtemp(prefix="spacy_llmner_")  # weights must outlive this call
-        for rel, data in srsly.msgpack_loads(bytes_data).items():
-            target = Path(self._tmp) / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        from ..models.weights import dir_from_bytes
+
+        self._tmp = str(dir_from_bytes(bytes_data))  # weights must outlive this call
         return self.from_disk(self._tmp, exclude=exclude)
-
-
-def _load_backbone(name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, tokenizer: Any) -> Any:
-    """A private copy of the base, LoRA merged (``share_base = false``; else ``_load_shared``)."""
-    from .classifier import load_backbone
-
-    return load_backbone(name, adapter, device, dtype, trust_remote_code, tokenizer)
 
 
 @Language.factory(

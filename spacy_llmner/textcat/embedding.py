@@ -117,7 +117,7 @@ class EmbeddingSimilarity:
         import torch
         from transformers import AutoConfig, AutoModel
 
-        from ..models.loading import check_local_weights, load_tokenizer, pick_device_dtype
+        from ..models.loading import check_local_weights, from_pretrained, load_tokenizer, pick_device_dtype
 
         if self.device and self.device.startswith("cuda") and not torch.cuda.is_available():
             raise LLMNERError(Errors.E659.format(device=self.device, reason="this torch sees no CUDA device"))
@@ -138,13 +138,7 @@ class EmbeddingSimilarity:
         self._positions = limit
         self._max_tokens = self.max_length or min(DEFAULT_MAX_LENGTH, limit or DEFAULT_MAX_LENGTH)
         tokenizer = load_tokenizer(self.name, self.trust_remote_code)
-        try:
-            model = AutoModel.from_pretrained(
-                self.name, config=config, dtype=dtype, use_safetensors=True,
-                trust_remote_code=self.trust_remote_code,
-            )
-        except Exception as err:  # noqa: BLE001
-            raise LLMNERError(Errors.E006.format(name=self.name, reason=f"{type(err).__name__}: {err}")) from err
+        model = from_pretrained(AutoModel, self.name, self.trust_remote_code, config=config, dtype=dtype)
         if hasattr(model.config, "use_cache"):
             model.config.use_cache = False  # one forward per batch: no KV cache to keep
         logger.info("embedding similarity: loaded %s (%s, %s)", self.name, device, dtype)
