@@ -234,7 +234,7 @@ def _check_answer(text: str, answer: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_random_models_write_strict_json_of_source_strings(tiny_models: dict[str, Any], arch: str) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     n_strings = 0
     for seed in range(3):
@@ -252,7 +252,7 @@ def test_random_models_write_strict_json_of_source_strings(tiny_models: dict[str
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(parts=st.lists(PIECES, max_size=25), seed=st.integers(0, 5))
 def test_invariants_on_random_text(tiny_models: dict[str, Any], arch: str, parts: list[str], seed: int) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     text = "".join(parts)
     tok, model, vocab, prefix, frame = _decode_setup(tiny_models[arch], seed, 0.5)
@@ -262,7 +262,7 @@ def test_invariants_on_random_text(tiny_models: dict[str, Any], arch: str, parts
 
 
 def test_a_vocabulary_without_byte_coverage_still_finishes(tiny_models: dict[str, Any]) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     tok, model, vocab, prefix, frame = _decode_setup(tiny_models["qwen2"], 1)
     # Drop every token that holds a closing brace: the model cannot finish on its own.

@@ -35,6 +35,8 @@ JSON_TEMPLATE = JSON_TEMPLATES[0]
 class JSONNERTask(XMLNERTask):
     """Entities from a JSON answer ``{"label": ["string", ...]}`` (see module docstring)."""
 
+    ANSWER_FORMAT = "json"
+
     def __init__(
         self,
         labels: LabelsArg | None = None,

@@ -4,13 +4,14 @@ Implements spacy-llm's model protocol: ``__call__(Iterable[Iterable[prompt]]) ->
 Iterable[Iterable[str]]``, ``context_length`` and ``to_disk/from_disk`` (+ bytes). Weights load
 on first call or ``from_disk``, never at config resolution. Decoding is copy-constrained by
 default, so each answer is the source plus tags by construction (a JSON answer, template
-``json1``: valid JSON whose strings are all in the source; ``jsonner.constraint``).
+``json1``: valid JSON whose strings are all in the source; ``jsonner.constraint``). The prompt
+says which answer format it wants (``answer_format``) and ``_DECODERS`` routes it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
@@ -19,7 +20,6 @@ from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_refer
 from ..decoding.label_trie import LabelTrie
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
-from ..jsonner.template import is_json_template
 from ..prompting.prompt import ScoredAnswer
 from ..prompting.prompt import TaggedResponse
 from ..ty import LabelScoringPrompt, TaggingPrompt
@@ -303,8 +303,17 @@ class HFModel:
             texts = generate_free(self.hf_model, tok, prefix_ids, doc_ids, eos_ids(tok, frame), self.batch_size)
             return [TaggedResponse(t) for t in texts]
         vocab = self._get_vocab(frame)
-        if is_json_template(prompts[0].template_version):
-            return self._decode_json(prompts, prefix_ids, doc_ids, vocab)
+        answer_format = getattr(prompts[0], "answer_format", "tagged")
+        if answer_format not in self._DECODERS:
+            raise LLMNERError(Errors.E011.format(
+                name="answer_format", value=answer_format, hint=f"This model decodes {sorted(self._DECODERS)}."))
+        return cast(list[TaggedResponse], self._DECODERS[answer_format](self, prompts, prefix_ids, doc_ids, vocab))
+
+    def _decode_tagged(
+        self, prompts: list[TaggingPrompt], prefix_ids: list[int], doc_ids: list[list[int]], vocab: Vocab
+    ) -> list[TaggedResponse]:
+        """Tagged text under the copy constraint: the fast decoder, or the reference one."""
+        tok = self.tokenizer
         constraints = [
             Constraint.build(p.source, p.labels, p.token_spans, vocab.lead) for p in prompts
         ]
@@ -339,6 +348,12 @@ class HFModel:
             constraint = JSONConstraint.build(p.source, p.labels, p.token_spans, vocab.lead)
             out.append(TaggedResponse(decode_json(self.hf_model, prefix_ids + d, constraint, vocab).text))
         return out
+
+    # The decoder for each answer format a prompt carries (``prompting.prompt.ANSWER_FORMATS``).
+    _DECODERS: dict[str, Callable[..., list[TaggedResponse]]] = {
+        "tagged": _decode_tagged,
+        "json": _decode_json,
+    }
 
     # --- serialization -------------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:

@@ -14,6 +14,10 @@ from collections.abc import Mapping, Sequence
 from .template import Message, document_message, flatten
 
 
+#: The answer formats a span prompt can ask for; a model routes each to its decoder by this name.
+ANSWER_FORMATS = ("tagged", "json")
+
+
 class XMLPrompt(str):
     """``str(prompt)`` is the whole conversation; attributes hold its structured parts."""
 
@@ -22,6 +26,7 @@ class XMLPrompt(str):
     labels: tuple[str, ...]
     token_spans: tuple[tuple[int, int], ...]
     template_version: str | None  # the prompt template the messages follow (None: unknown)
+    answer_format: str  # how the answer is written: "tagged" (XML tags) or "json" (ANSWER_FORMATS)
 
     def __new__(
         cls,
@@ -30,6 +35,7 @@ class XMLPrompt(str):
         labels: Sequence[str],
         token_spans: Sequence[tuple[int, int]],
         template_version: str | None = None,
+        answer_format: str = "tagged",
     ) -> XMLPrompt:
         obj = super().__new__(cls, flatten([*messages, document_message(source)]))
         obj.messages = tuple(messages)
@@ -37,12 +43,16 @@ class XMLPrompt(str):
         obj.labels = tuple(labels)
         obj.token_spans = tuple(token_spans)
         obj.template_version = template_version
+        obj.answer_format = answer_format
         return obj
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (
             XMLPrompt,
-            (list(self.messages), self.source, list(self.labels), list(self.token_spans), self.template_version),
+            (
+                list(self.messages), self.source, list(self.labels), list(self.token_spans), self.template_version,
+                self.answer_format,
+            ),
         )
 
 
