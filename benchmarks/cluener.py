@@ -6,7 +6,7 @@
     python benchmarks/cluener.py chart benchmarks/results/cluener.json docs/cluener_f1_per_label.png
 
 ``score`` runs the pipeline once and reports (1) typed exact-span P/R/F1 per label, the
-package's measure (``training.evaluate``), and (2) the seed's measure as we read its
+package's measure (``evaluation.ner``), and (2) the seed's measure as we read its
 ``ner_eval.py`` ("hard" results): per document, the set of (label, entity string) pairs,
 micro-averaged, so a string found once counts once however often it occurs. For a JSON
 pipeline it adds how many answered strings were not in the source (the hallucination the
@@ -64,7 +64,7 @@ def string_scores(
             fp[lab] += 1
         for lab, _ in g - p:
             fn[lab] += 1
-    from spacy_llmner.training.evaluate import _prf
+    from spacy_llmner.evaluation.ner import _prf
 
     labels = sorted(set(tp) | set(fp) | set(fn))
     return {
@@ -85,7 +85,7 @@ def score(
     """Predict once; span-level and string-level scores, time, and JSON align counts."""
     import spacy
 
-    from spacy_llmner.training.evaluate import error_kinds, predict, read_examples, score_chars, score_spans
+    from spacy_llmner.evaluation.ner import error_kinds, predict, read_examples, score_chars, score_spans
 
     examples = read_examples(data)
     examples = examples[:limit] if limit > 0 else examples
@@ -209,7 +209,7 @@ def chart(
     ),
 ) -> None:
     """Per-label span F1 of each row (of ``ours`` or ``curve``) as grouped bars, dev support beside the label."""
-    from spacy_llmner.training.evaluate import _pyplot
+    from spacy_llmner.evaluation.ner import _pyplot
 
     collected = json.loads(results.read_text(encoding="utf8"))
     data = {**collected.get("curve", {}), **collected["ours"]}

@@ -75,7 +75,7 @@ def retrieval_metrics(
 
 def run_one(make: Callable[[], Any], pool: list[str], queries: list[str], k: int) -> dict[str, Any]:
     """Load (lazy models: one short text through ``embed``), index the pool, query each text."""
-    from spacy_llmner.prompting.retrieval import nearest_last
+    from spacy_llmner.textcat.retrieval import nearest_last
 
     start = time.perf_counter()
     similarity = make()
@@ -127,8 +127,8 @@ def main(
 ) -> None:
     import torch
 
-    from spacy_llmner.models.embedding import EmbeddingSimilarity
-    from spacy_llmner.prompting.retrieval import CharNgramTfidf
+    from spacy_llmner.textcat.embedding import EmbeddingSimilarity
+    from spacy_llmner.textcat.retrieval import CharNgramTfidf
 
     torch.set_num_threads(threads)
     pool, pool_gold, labels = read_gold(train)

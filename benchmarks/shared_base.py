@@ -88,7 +88,7 @@ def make_head(base: str, out: Path, seed: int) -> Path:
     a small random linear head over the base's hidden size for ``CATS``."""
     from transformers import AutoConfig
 
-    from spacy_llmner.models.head import HeadMeta, new_head, save_head
+    from spacy_llmner.textcat.head import HeadMeta, new_head, save_head
 
     make_adapter(base, out, seed, {})
     (out / "spacy_llmner.json").unlink()  # a head directory carries head.json instead
@@ -102,7 +102,7 @@ def make_head(base: str, out: Path, seed: int) -> Path:
 
 def _param_mb(nlp: Any) -> float:
     """MB of the distinct parameter tensors the pipeline's components hold (shared ones once)."""
-    from spacy_llmner.components.textcat_head import TextCatHead
+    from spacy_llmner.textcat.component import TextCatHead
 
     seen: set[int] = set()
     total = 0
@@ -126,7 +126,7 @@ def _run(args: dict[str, Any], queue: Any) -> None:
     import torch
 
     import spacy_llmner  # noqa: F401 - registers the task and model names
-    import spacy_llmner.components.textcat_head  # noqa: F401 - registers llm_textcat_head
+    import spacy_llmner.textcat.component  # noqa: F401 - registers llm_textcat_head
 
     torch.set_num_threads(args["threads"])
     mode, pair = args["mode"], args["pair"]
@@ -263,7 +263,7 @@ def _result(proc: Any, queue: Any, what: str) -> dict[str, Any]:
 def _ner_config(base: str, adapter: str) -> dict[str, Any]:
     """``llm_ner`` as ``assemble`` builds it from the adapter's metadata (labels, template,
     decoding), so a trained adapter is benchmarked with the prompt it learned."""
-    from spacy_llmner.training.assemble import pipeline_config
+    from spacy_llmner.assemble import pipeline_config
     from spacy_llmner.training.lora import read_meta
 
     meta = read_meta(adapter)

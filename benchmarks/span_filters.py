@@ -21,7 +21,7 @@ import typer
 
 from spacy_llmner.data import parse_label_map
 from spacy_llmner.policy import apply_policy, clean_spans
-from spacy_llmner.training.evaluate import (
+from spacy_llmner.evaluation.ner import (
     apply_label_map, error_kinds, keep_labels, predict, read_examples, score_chars, score_spans,
 )
 from spacy_llmner.training.machine import machine

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .components.textcat_head import TextCatHead
+    from .textcat.component import TextCatHead
     from .released import load
     from .scores import get_entity_score, set_entity_scores
 

@@ -171,7 +171,7 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E105 = (
         "Line {line} of '{path}': span {index} is malformed. Each span needs integer 'start' "
-        "and 'end' and a string 'label'."
+        "and 'end' and a string 'label' (or Presidio's 'entity_type'), or is a [start, end, label] triple."
     )
     E106 = (
         "Line {line} of '{path}': span {index} has offsets ({start}, {end}), outside the text "

@@ -9,14 +9,14 @@ from __future__ import annotations
 from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
-from .components import gate, textcat_head  # noqa: F401 - register the llmner_phi_gate and llm_textcat_head factories
-from .models.embedding import make_embedding_similarity  # torch loads on first use, not here
+from .textcat import component, gate  # noqa: F401 - register the llm_textcat_head and llmner_phi_gate factories
+from .textcat.embedding import make_embedding_similarity  # torch loads on first use, not here
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
-from .prompting.retrieval import make_char_ngram_tfidf
+from .textcat.retrieval import make_char_ngram_tfidf
 from .released.model import make_released_model
-from .tasks.jsonner import TASK_JSON_V1, make_jsonner_task
-from .tasks.textcat import make_textcat_task
+from .jsonner.task import TASK_JSON_V1, make_jsonner_task
+from .textcat.task import make_textcat_task
 from .tasks.xmlner import make_xmlner_task
 
 TASK_V1 = "spacy_llmner.XMLNER.v1"

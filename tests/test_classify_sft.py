@@ -19,8 +19,8 @@ from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
 from spacy_llmner.prompting import prompt_frame
 from spacy_llmner.prompting.frame import document_ids
-from spacy_llmner.tasks.textcat import TextCatTask
-from spacy_llmner.training.classify_sft import (
+from spacy_llmner.textcat.task import TextCatTask
+from spacy_llmner.textcat.sft import (
     ClassifyConfigFile,
     build_classify_dataset,
     labels_from_data,

@@ -13,7 +13,7 @@ import spacy
 
 from conftest import random_lora, randomize
 from spacy_llmner.prompting import resolve_labels
-from spacy_llmner.training.assemble import assemble
+from spacy_llmner.assemble import assemble
 
 ROOT = Path(__file__).parent.parent
 TEXTS = [

@@ -14,7 +14,7 @@ from spacy_llmner.cli import app
 from spacy_llmner.corpus.inputs import discover, plan
 from spacy_llmner.corpus.manifest import Manifest
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.training.evaluate import error_kinds, merge_scores, score_chars, score_spans
+from spacy_llmner.evaluation.ner import error_kinds, merge_scores, score_chars, score_spans
 
 
 def test_package_and_cli_import_without_ray():

@@ -30,7 +30,7 @@ from spacy_llmner.distributed import anonymize_dataset, evaluate_dataset  # noqa
 from spacy_llmner.errors import LLMNERError  # noqa: E402
 from spacy_llmner.presidio import build_analyzer, hipaa_operators  # noqa: E402
 from spacy_llmner.presidio.files import anonymize_file  # noqa: E402
-from spacy_llmner.training.evaluate import evaluate, read_jsonl  # noqa: E402
+from spacy_llmner.evaluation.ner import evaluate, read_jsonl  # noqa: E402
 
 CODE = str(Path(components.__file__))
 ROOT = Path(spacy_llmner.__file__).parent.parent

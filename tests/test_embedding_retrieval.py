@@ -17,9 +17,9 @@ from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.models.embedding import EmbeddingSimilarity, make_embedding_similarity
-from spacy_llmner.prompting.retrieval import Similarity, nearest_last
-from spacy_llmner.tasks.textcat import TextCatTask, make_textcat_task
+from spacy_llmner.textcat.embedding import EmbeddingSimilarity, make_embedding_similarity
+from spacy_llmner.textcat.retrieval import Similarity, nearest_last
+from spacy_llmner.textcat.task import TextCatTask, make_textcat_task
 
 from conftest import randomize
 
@@ -221,7 +221,7 @@ def test_load_errors_are_coded(bases: dict[str, Path], tmp_path: Path) -> None:
 
 def test_registering_the_factory_does_not_import_torch() -> None:
     code = (
-        "import sys, spacy_llmner.models.embedding as e; e.make_embedding_similarity('some/model'); "
+        "import sys, spacy_llmner.textcat.embedding as e; e.make_embedding_similarity('some/model'); "
         "print([m for m in ('torch', 'transformers') if m in sys.modules])"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

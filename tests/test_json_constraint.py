@@ -1,4 +1,4 @@
-"""The JSON answer's copy constraint (decoding.json_answer) and its decoder: the renderer's
+"""The JSON answer's copy constraint (jsonner.constraint) and its decoder: the renderer's
 training targets are in the language, nothing outside it is, no state dead-ends, the trie walk
 equals a brute-force scan of the vocabulary, and random tiny models on Chinese/English text
 always write strict JSON whose strings are all in the source."""
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacy_llmner.decoding import Vocab
-from spacy_llmner.decoding.json_answer import STRING, JSONAutomaton, JSONConstraint, JState
+from spacy_llmner.jsonner.constraint import STRING, JSONAutomaton, JSONConstraint, JState
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.jsonner import align_strings, parse_answer, render_answer
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
@@ -234,7 +234,7 @@ def _check_answer(text: str, answer: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_random_models_write_strict_json_of_source_strings(tiny_models: dict[str, Any], arch: str) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     n_strings = 0
     for seed in range(3):
@@ -252,7 +252,7 @@ def test_random_models_write_strict_json_of_source_strings(tiny_models: dict[str
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(parts=st.lists(PIECES, max_size=25), seed=st.integers(0, 5))
 def test_invariants_on_random_text(tiny_models: dict[str, Any], arch: str, parts: list[str], seed: int) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     text = "".join(parts)
     tok, model, vocab, prefix, frame = _decode_setup(tiny_models[arch], seed, 0.5)
@@ -262,7 +262,7 @@ def test_invariants_on_random_text(tiny_models: dict[str, Any], arch: str, parts
 
 
 def test_a_vocabulary_without_byte_coverage_still_finishes(tiny_models: dict[str, Any]) -> None:
-    from spacy_llmner.decoding import decode_json
+    from spacy_llmner.jsonner.decode import decode_json
 
     tok, model, vocab, prefix, frame = _decode_setup(tiny_models["qwen2"], 1)
     # Drop every token that holds a closing brace: the model cannot finish on its own.

@@ -17,7 +17,7 @@ from spacy_llmner.errors import LLMNERError
 from spacy_llmner.jsonner import align_strings, parse_answer, render_answer
 from spacy_llmner.prompting import build_messages, resolve_labels
 from spacy_llmner.prompting.prompt import XMLPrompt
-from spacy_llmner.tasks.jsonner import JSONNERTask
+from spacy_llmner.jsonner.task import JSONNERTask
 from spacy_llmner.tasks.xmlner import XMLNERTask
 
 from conftest import randomize

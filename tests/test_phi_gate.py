@@ -10,7 +10,7 @@ import pytest
 import spacy
 from spacy.language import Language
 
-import spacy_llmner.components.gate  # noqa: F401 - registers the factory (the entry point comes with the install)
+import spacy_llmner.textcat.gate  # noqa: F401 - registers the factory (the entry point comes with the install)
 from spacy_llmner.errors import LLMNERError
 
 from conftest import randomize

@@ -97,7 +97,7 @@ def test_tiny_prefix_run_uses_the_prefix_lowers_loss_and_loads_for_free_decoding
 
 
 def test_assemble_picks_free_decoding_for_a_prefix_adapter() -> None:
-    from spacy_llmner.training.assemble import pipeline_config
+    from spacy_llmner.assemble import pipeline_config
 
     assert pipeline_config("b", "a", "hipaa", template_version="v2", peft_method="prefix")["model"]["decoding"] == "free"
     assert "decoding" not in pipeline_config("b", "a", "hipaa", template_version="v2")["model"]
@@ -107,7 +107,7 @@ def test_assemble_picks_free_decoding_for_a_prefix_adapter() -> None:
 
 def test_assemble_decoding_choice() -> None:
     """A JSON adapter can be assembled copy-constrained (any token split, E680); bad modes fail coded."""
-    from spacy_llmner.training.assemble import pipeline_config
+    from spacy_llmner.assemble import pipeline_config
 
     model = pipeline_config("b", "a", "cluener", template_version="json1", decoding="constrained")["model"]
     assert "decoding" not in model and model["copy_tokens"] == "any"

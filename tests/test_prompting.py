@@ -101,7 +101,7 @@ def test_an_oversized_token_is_a_shard_of_its_own_never_split() -> None:
 
 def test_tasks_restore_their_settings_from_disk(tmp_path: Path) -> None:
     """What a task saves inside a pipeline comes back (tasks/serialize.py), bytes and files alike."""
-    from spacy_llmner.tasks.textcat import TextCatTask
+    from spacy_llmner.textcat.task import TextCatTask
     from spacy_llmner.tasks.xmlner import XMLNERTask
 
     ner = XMLNERTask(labels=["PERSON", "creative-work"], template_version="v2")

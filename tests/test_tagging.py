@@ -412,7 +412,7 @@ def test_template_versions_and_their_round_trip() -> None:
 
 
 def test_char_scores_ignore_labels_and_whitespace() -> None:
-    from spacy_llmner.training.evaluate import keep_labels, score_chars
+    from spacy_llmner.evaluation.ner import keep_labels, score_chars
 
     text = "John Doe lives in Paris"
     gold = [[(0, 8, "PERSON"), (18, 23, "LOCATION")]]

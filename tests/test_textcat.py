@@ -20,10 +20,10 @@ from spacy_llmner.decoding.label_trie import LabelTrie, answer_ids
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
 from spacy_llmner.prompting import prompt_frame
-from spacy_llmner.prompting.classify import ClassifyPrompt, build_classify_messages, resolve_classes
+from spacy_llmner.textcat.prompts import ClassifyPrompt, build_classify_messages, resolve_classes
 from spacy_llmner.prompting.frame import document_ids
-from spacy_llmner.prompting.retrieval import CharNgramTfidf, make_char_ngram_tfidf, nearest_last
-from spacy_llmner.tasks.textcat import TextCatTask, label_probabilities, make_textcat_task
+from spacy_llmner.textcat.retrieval import CharNgramTfidf, make_char_ngram_tfidf, nearest_last
+from spacy_llmner.textcat.task import TextCatTask, label_probabilities, make_textcat_task
 
 from conftest import randomize
 
@@ -241,7 +241,7 @@ def test_contract_prompts_and_answers_are_told_apart() -> None:
     """The model tells classification prompts from tagging prompts by what they carry; a plain
     answer from any other spacy-llm model counts for the label it names exactly."""
     from spacy_llmner.prompting import XMLPrompt
-    from spacy_llmner.prompting.classify import ScoredAnswer
+    from spacy_llmner.textcat.prompts import ScoredAnswer
     from spacy_llmner.ty import LabelScores, LabelScoringPrompt, TaggingPrompt
 
     prompt = ClassifyPrompt([{"role": "system", "content": "x"}], "text", ["a", "b"], "textcat1")

@@ -13,8 +13,8 @@ from spacy.tokens import DocBin
 
 from spacy_llmner.data.blank import blank
 from spacy_llmner.data.heldout import HELDOUT_IDS, HELDOUT_KINDS
-from spacy_llmner.data.textcat_synth import NO_PHI, PHI, corpus, task_labels, to_textcat_docbin
-from spacy_llmner.data.thucnews import convert, quotas, split_indices
+from spacy_llmner.textcat.synth import NO_PHI, PHI, corpus, task_labels, to_textcat_docbin
+from spacy_llmner.textcat.thucnews import convert, quotas, split_indices
 from spacy_llmner.errors import LLMNERError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: P
     from spacy_llm.registry import registry as llm_registry
     from typer.testing import CliRunner
 
-    from spacy_llmner.tasks.textcat import make_textcat_task
+    from spacy_llmner.textcat.task import make_textcat_task
     from spacy_llmner.tinybase.tiny import save
 
     if "spacy_llmner.TextCat.v1" not in llm_registry.llm_tasks:  # entry points arrive with an install
@@ -212,7 +212,7 @@ def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: P
             "task": {"@llm_tasks": "spacy_llmner.TextCat.v1", "labels": [PHI, NO_PHI]},
             "model": {"@llm_models": "spacy_llmner.HF.v1", "name": str(base)}, "save_io": False})
     else:
-        import spacy_llmner.components.textcat_head  # noqa: F401 (registers the factory)
+        import spacy_llmner.textcat.component  # noqa: F401 (registers the factory)
 
         nlp.add_pipe("llm_textcat_head", config={"base": str(base), "labels": [PHI, NO_PHI]})
     nlp.to_disk(tmp_path / "pipe")
@@ -227,7 +227,7 @@ def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: P
 
 
 def test_phi_summary_reports_the_length_only_bar() -> None:
-    from spacy_llmner.data.textcat_synth import summary
+    from spacy_llmner.textcat.synth import summary
 
     splits = corpus("phi", 40, 0, 20, seed=0)
     bar = summary("phi", splits, 0)["length_only_baseline"]

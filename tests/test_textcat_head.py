@@ -19,15 +19,16 @@ from spacy.tokens import DocBin
 from spacy.training import Example
 
 import spacy_llmner
-from spacy_llmner.components.textcat_head import TextCatHead  # registers llm_textcat_head
+from spacy_llmner.textcat.component import TextCatHead  # registers llm_textcat_head
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.models.classifier import SequenceClassifier, batched_logits, encode, pad_batch
-from spacy_llmner.models.head import HEAD_META, HEAD_WEIGHTS, new_head
-from spacy_llmner.models.pooling import last_token_positions, pool_last, position_ids
-from spacy_llmner.training.calibration import expected_calibration_error, fit_temperature, nll
+from spacy_llmner.textcat.classifier import SequenceClassifier, batched_logits, encode, pad_batch
+from spacy_llmner.models.meta import HEAD_META, HEAD_WEIGHTS
+from spacy_llmner.textcat.head import new_head
+from spacy_llmner.textcat.pooling import last_token_positions, pool_last, position_ids
+from spacy_llmner.textcat.calibration import expected_calibration_error, fit_temperature, nll
 from spacy_llmner.training.config import HeadConfigFile
 from spacy_llmner.training.neftune import neftune
-from spacy_llmner.training.textcat_head import read_cats, resolve_head_labels, targets_of
+from spacy_llmner.textcat.train_head import read_cats, resolve_head_labels, targets_of
 
 CONFIG = Path(__file__).parent.parent / "configs" / "textcat_head.cfg"
 LABELS = ["clinical", "contact"]

@@ -14,7 +14,7 @@ import pytest
 import spacy
 from spacy.language import Language
 
-import spacy_llmner.components.textcat_head  # noqa: F401 - registers llm_textcat_head
+import spacy_llmner.textcat.component  # noqa: F401 - registers llm_textcat_head
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models import shared
 
@@ -30,7 +30,7 @@ def head_dir(base: Path, out: Path, seed: int, lora: bool) -> Path:
     files and, with ``lora``, a peft LoRA adapter with non-zero B matrices."""
     from transformers import AutoConfig
 
-    from spacy_llmner.models.head import HeadMeta, new_head, save_head
+    from spacy_llmner.textcat.head import HeadMeta, new_head, save_head
 
     if lora:
         random_lora(base, out, seed)

@@ -18,14 +18,14 @@ from spacy_llm.registry import registry as llm_registry
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
-from spacy_llmner.prompting.classify import (
+from spacy_llmner.textcat.prompts import (
     MULTI_LABEL_TEMPLATE,
     LabelQuestionPrompt,
     MultiDemonstration,
     ScoredAnswer,
     build_question_messages,
 )
-from spacy_llmner.tasks.textcat import TextCatTask, make_textcat_task, yes_probability
+from spacy_llmner.textcat.task import TextCatTask, make_textcat_task, yes_probability
 from spacy_llmner.ty import LabelScoringPrompt
 
 from test_textcat import LABELS, TEXTS, brute_force, random_base  # noqa: F401 - random_base: a fixture

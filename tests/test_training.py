@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.prompting import HIPAA, check_prefix_consistency
+from spacy_llmner.prompting import HIPAA, build_messages, check_prefix_consistency, prompt_frame
 from spacy_llmner.tagging import escape, render
 from spacy_llmner.tinybase.config import BaseConfigFile
 from spacy_llmner.training.config import (
@@ -27,7 +27,6 @@ from spacy_llmner.training.sft import (
     LengthGroupedBatches,
     build_dataset,
     encode_conversation,
-    prompt_frame,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +64,7 @@ def _loaded(tiny_models: dict[str, Any], arch: str) -> Any:
 @pytest.mark.parametrize("arch", ["qwen2", "llama"])
 def test_mask_covers_exactly_the_answer(tiny_models: dict[str, Any], arch: str) -> None:
     tok = _loaded(tiny_models, arch)
-    frame = prompt_frame(tok, HIPAA)
+    frame = prompt_frame(tok, build_messages(HIPAA))
     for text, spans in DOCS:
         ex = encode_conversation(tok, frame, text, spans)
         full_ids = frame.prefix_ids + list(ex.input_ids)
@@ -94,14 +93,14 @@ def test_prompt_is_the_inference_prompt(tiny_models: dict[str, Any]) -> None:
 
     tok = _loaded(tiny_models, "qwen2")
     frame = chat_frame(tok, build_messages(HIPAA))
-    assert prompt_frame(tok, HIPAA).prefix_ids == encode_segments(tok, frame, "")[0]
+    assert prompt_frame(tok, build_messages(HIPAA)).prefix_ids == encode_segments(tok, frame, "")[0]
 
 
 def test_too_long_examples_are_skipped_and_counted(
     tiny_models: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     tok = _loaded(tiny_models, "qwen2")
-    n_prefix = len(prompt_frame(tok, HIPAA).prefix_ids)
+    n_prefix = len(prompt_frame(tok, build_messages(HIPAA)).prefix_ids)
     long_doc = ("word " * 200, [])
     data = build_dataset([DOCS[0], long_doc], tok, HIPAA, max_length=n_prefix + 100)
     assert len(data) == 1 and data.n_skipped == 1 and data.stats["skipped"] == 1
@@ -299,7 +298,7 @@ def test_xml_name_labels_from_docbin_through_one_training_step(tiny_models: dict
     docs = read_docbin(tmp_path / "train.spacy")
     assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs] == [s for _, s in XML_NAME_DOCS]
     tok = _loaded(tiny_models, "qwen2")
-    frame = prompt_frame(tok, XML_NAME_LABELS)
+    frame = prompt_frame(tok, build_messages(XML_NAME_LABELS))
     assert "creative-work" in tok.decode(frame.prefix_ids) and "geo.city" in tok.decode(frame.prefix_ids)
     ex = encode_conversation(tok, frame, *XML_NAME_DOCS[0])
     answer = tok.decode([lab for lab in ex.labels if lab != IGNORE])
@@ -382,7 +381,8 @@ def test_tiny_lora_run_lowers_loss_and_saves_a_loadable_adapter(
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from spacy_llmner.training.lora import META_FILE, read_meta, save_adapter, wrap
+    from spacy_llmner.models.meta import ADAPTER_META as META_FILE
+    from spacy_llmner.training.lora import read_meta, save_adapter, wrap
     from spacy_llmner.training.step import batch_loss
     from spacy_llmner.training.trainer import run
 
@@ -434,7 +434,7 @@ def test_read_meta_names_missing_files(tmp_path: Path) -> None:
 
 
 def test_score_spans_is_exact_and_typed() -> None:
-    from spacy_llmner.training.evaluate import score_spans
+    from spacy_llmner.evaluation.ner import score_spans
 
     gold = [[(0, 4, "PERSON"), (10, 14, "LOCATION")], [(0, 3, "AGE")]]
     pred = [[(0, 4, "PERSON"), (10, 13, "LOCATION")], [(0, 3, "DATE_TIME")]]
@@ -447,7 +447,7 @@ def test_score_spans_is_exact_and_typed() -> None:
 
 
 def test_error_kinds_say_where_exact_span_f1_is_lost() -> None:
-    from spacy_llmner.training.evaluate import error_kinds
+    from spacy_llmner.evaluation.ner import error_kinds
 
     gold = [[(0, 4, "PERSON"), (10, 14, "LOCATION"), (20, 25, "AGE"), (30, 40, "DATE_TIME"), (50, 55, "URL")],
             [(0, 8, "PERSON")]]
@@ -466,7 +466,7 @@ def test_error_kinds_say_where_exact_span_f1_is_lost() -> None:
 
 
 def test_jsonl_reader_label_map_and_plots(tmp_path: Path) -> None:
-    from spacy_llmner.training.evaluate import apply_label_map, plot_f1, plot_loss, read_examples, score_spans
+    from spacy_llmner.evaluation.ner import apply_label_map, plot_f1, plot_loss, read_examples, score_spans
 
     path = tmp_path / "gold.jsonl"
     path.write_text(

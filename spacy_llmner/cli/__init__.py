@@ -1,6 +1,7 @@
 """Command line: ``python -m spacy_llmner COMMAND`` (also the ``spacy-llmner`` script).
 
-Commands live in one module per area; importing them registers them on the shared app.
+Commands live in one module per area (a feature's in its package: ``textcat/cli.py``); importing
+them registers them on the shared app.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ._app import app
 
-# Areas whose modules define commands. A module missing here means that area has no CLI yet.
-_COMMAND_MODULES = ("data", "train", "evaluate", "anonymize", "cluener", "textcat_data")
+# Modules that define commands: the shared ones here, a feature's in its own package. A module
+# missing here means that area has no CLI yet.
+_COMMAND_MODULES = (
+    f"{__name__}.data", f"{__name__}.train", f"{__name__}.evaluate", f"{__name__}.anonymize",
+    f"{__name__}.cluener", "spacy_llmner.textcat.cli",
+)
 
 for _name in _COMMAND_MODULES:
     try:
-        importlib.import_module(f"{__name__}.{_name}")
+        importlib.import_module(_name)
     except ModuleNotFoundError as err:  # pragma: no cover - only while an area is absent
-        if err.name != f"{__name__}.{_name}":
+        if err.name != _name:
             raise
 
 

@@ -13,6 +13,7 @@ import typer
 
 from ..errors import Errors, LLMNERError
 from ._app import app
+from ._options import ACTORS, ADDRESS, ENGINE, GPUS_PER_ACTOR, Engine, shard_size_option
 
 
 class FileFormat(Enum):
@@ -32,11 +33,6 @@ class Mode(Enum):
 class Scope(Enum):
     record = "record"
     file = "file"
-
-
-class Engine(Enum):
-    local = "local"
-    ray = "ray"
 
 
 class OnErrorChoice(Enum):
@@ -122,17 +118,11 @@ def anonymize_command(
         None, "--code", help="Python file to import first (custom components)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-    engine: Engine = typer.Option(
-        Engine.local, "--engine", help="local: this process; ray: Ray Data actors (docs/scale.md)."
-    ),
-    address: str | None = typer.Option(
-        None, "--address", help="ray: cluster address (auto, ray://host:10001); default: local Ray."
-    ),
-    actors: int = typer.Option(1, "--actors", min=1, help="ray: actors, each with one pipeline."),
-    gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", min=0.0, help="ray: GPUs per actor."),
-    shard_size: int = typer.Option(
-        1000, "--shard-size", min=0, help="Records per shard, the unit of resume (0: per file)."
-    ),
+    engine: Engine = ENGINE,
+    address: str | None = ADDRESS,
+    actors: int = ACTORS,
+    gpus_per_actor: float = GPUS_PER_ACTOR,
+    shard_size: int = shard_size_option(1000, "Records"),
     id_field: str | None = typer.Option(
         None, "--id-field", help="Field/column that identifies a record in the error file."
     ),

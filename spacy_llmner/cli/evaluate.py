@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ._app import app
-from .anonymize import Engine
+from ._options import ACTORS, ADDRESS, ENGINE, GPUS_PER_ACTOR, Engine, shard_size_option
 
 
 @app.command("evaluate")
@@ -24,18 +24,18 @@ def evaluate_cli(
     batch_size: int = typer.Option(16, help="Docs per nlp.pipe batch"),
     limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
     labels: Optional[str] = typer.Option(None, help="Score only these labels (comma-separated), gold and predicted alike"),
-    engine: Engine = typer.Option(Engine.local, help="local: this process; ray: Ray Data actors over a large JSONL (docs/scale.md)"),
-    address: Optional[str] = typer.Option(None, help="ray: cluster address (auto, ray://host:10001); default: local Ray"),
-    actors: int = typer.Option(1, min=1, help="ray: actors, each with one pipeline"),
-    gpus_per_actor: float = typer.Option(0.0, min=0.0, help="ray: GPUs per actor"),
-    shard_size: int = typer.Option(200, min=0, help="ray: documents per shard (0: one per file)"),
+    engine: Engine = ENGINE,
+    address: Optional[str] = ADDRESS,
+    actors: int = ACTORS,
+    gpus_per_actor: float = GPUS_PER_ACTOR,
+    shard_size: int = shard_size_option(200, "ray: documents"),
     code: Optional[Path] = typer.Option(None, help="Python file to import first (custom components)"),
     allow_remote: bool = typer.Option(False, help="Accept a pipeline whose LLM is a remote API (refused by default, E033)"),
 ) -> None:
     """Score entities exactly (start, end and label must match); report docs/s."""
     from ..data import parse_label_map
     from ..pipelines import load_pipeline
-    from ..training.evaluate import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
+    from ..evaluation.ner import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
 
     if code is not None:
         from ..distributed.worker import import_code

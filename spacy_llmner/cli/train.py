@@ -1,4 +1,7 @@
-"""Training commands: ``pretrain-base``, ``base-stamp``, ``train``, ``train-textcat``, ``train-textcat-sft``, ``assemble``.
+"""Training commands: ``pretrain-base``, ``fetch-base``, ``base-stamp``, ``train``, ``assemble``, ``release-publish``.
+
+The text-classification commands (``train-textcat``, ``train-textcat-sft``) live with their
+feature, in ``spacy_llmner/textcat/cli.py``.
 
 Config values can be overridden as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.
 Commands print summaries (counts, losses, timings), never document text.
@@ -13,25 +16,9 @@ from typing import Any, Optional
 import typer
 
 from ._app import app
+from ._options import OVERRIDES, overrides, report
 
-_OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-def _overrides(ctx: typer.Context) -> dict[str, Any]:
-    from spacy.cli._util import parse_config_overrides
-
-    return parse_config_overrides(list(ctx.args))
-
-
-def _report(summary: dict[str, Any], metrics: Optional[Path]) -> None:
-    text = json.dumps(summary, indent=2, default=str)
-    if metrics is not None:
-        metrics.parent.mkdir(parents=True, exist_ok=True)
-        metrics.write_text(text, encoding="utf8")
-    typer.echo(text)
-
-
-@app.command("pretrain-base", context_settings=_OVERRIDES)
+@app.command("pretrain-base", context_settings=OVERRIDES)
 def pretrain_base_cli(
     ctx: typer.Context,
     config_path: Path = typer.Argument(..., help="Base config (.cfg): [model] [tokenizer] [data] [training]", exists=True),
@@ -44,8 +31,8 @@ def pretrain_base_cli(
     from ..tinybase.config import BaseConfigFile
     from ..tinybase.pretrain import pretrain_base
 
-    config = BaseConfigFile.load(config_path, _overrides(ctx))
-    _report(pretrain_base(config, output, loss_log, exclude=exclude), metrics)
+    config = BaseConfigFile.load(config_path, overrides(ctx))
+    report(pretrain_base(config, output, loss_log, exclude=exclude), metrics)
 
 
 @app.command("fetch-base")
@@ -75,7 +62,7 @@ def base_stamp_cli(
     typer.echo(f"{output}: {'updated' if changed else 'unchanged'}")
 
 
-@app.command("train", context_settings=_OVERRIDES)
+@app.command("train", context_settings=OVERRIDES)
 def train_cli(
     ctx: typer.Context,
     base: str = typer.Argument(..., help="Base model: local directory or hub id"),
@@ -96,64 +83,9 @@ def train_cli(
     from ..training.config import LoraConfigFile
     from ..training.lora import train_adapter
 
-    config = LoraConfigFile.load(config_path, _overrides(ctx))
+    config = LoraConfigFile.load(config_path, overrides(ctx))
     stop_s = stop_after * 60 if stop_after else None
-    _report(train_adapter(base, train_path, dev_path, config, output, loss_log, checkpoints, stop_s), metrics)
-
-
-@app.command("train-textcat", context_settings=_OVERRIDES)
-def train_textcat_cli(
-    ctx: typer.Context,
-    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
-    train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
-    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy): metrics and the temperature fit", exists=True),
-    config_path: Path = typer.Argument(..., help="Config (.cfg) with the sections head, lora and training", exists=True),
-    output: Path = typer.Argument(..., help="Directory for the head + adapter (the component's `adapter`)"),
-    loss_log: Path = typer.Option(Path("training/textcat_loss.jsonl"), help="JSON-lines loss log"),
-    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
-    pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat_head pipeline with the head here"),
-    lang: str = typer.Option("en", help="Language of that pipeline (zh for Chinese)"),
-) -> None:
-    """Classification head + LoRA on the base's last hidden state; temperature fitted on dev."""
-    import logging
-
-    from ..training.config import HeadConfigFile
-    from ..training.textcat_head import train_textcat_head
-
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # step and loss lines, no text
-    config = HeadConfigFile.load(config_path, _overrides(ctx))
-    summary = train_textcat_head(base, train_path, dev_path, config, output, loss_log)
-    if pipeline is not None:
-        import spacy
-
-        nlp = spacy.blank(lang)
-        nlp.add_pipe("llm_textcat_head", config={"base": base, "adapter": str(output)})
-        nlp.to_disk(pipeline)
-        summary["pipeline"] = str(pipeline)
-    _report(summary, metrics)
-
-
-@app.command("train-textcat-sft", context_settings=_OVERRIDES)
-def train_textcat_sft_cli(
-    ctx: typer.Context,
-    base: str = typer.Argument(..., help="Base model: local directory or hub id"),
-    train_path: Path = typer.Argument(..., help="Training corpus (.spacy) whose docs carry doc.cats", exists=True),
-    dev_path: Path = typer.Argument(..., help="Dev corpus (.spacy), for the eval loss each epoch", exists=True),
-    config_path: Path = typer.Argument(..., help="LoRA config (.cfg) with the sections lora, training, task", exists=True),
-    output: Path = typer.Argument(..., help="Directory for the adapter"),
-    loss_log: Path = typer.Option(Path("training/textcat_sft_loss.jsonl"), help="JSON-lines loss log"),
-    metrics: Optional[Path] = typer.Option(None, help="Write the summary JSON here too"),
-    pipeline: Optional[Path] = typer.Option(None, help="Also save an llm_textcat pipeline with the adapter here"),
-    lang: str = typer.Option("en", help="Language of that pipeline (zh for Chinese)"),
-) -> None:
-    """Generative classification: LoRA SFT to answer with the label on TextCat.v1's prompt (loss on label + end)."""
-    from ..training.classify_sft import ClassifyConfigFile, assemble_textcat, train_classifier
-
-    config = ClassifyConfigFile.load(config_path, _overrides(ctx))
-    summary = train_classifier(base, train_path, dev_path, config, output, loss_log)
-    if pipeline is not None:
-        summary["pipeline"] = str(assemble_textcat(base, output, pipeline, lang=lang))
-    _report(summary, metrics)
+    report(train_adapter(base, train_path, dev_path, config, output, loss_log, checkpoints, stop_s), metrics)
 
 
 @app.command("assemble")
@@ -176,7 +108,7 @@ def assemble_cli(
     ),
 ) -> None:
     """Base + adapter + labels → a spaCy pipeline (spacy-llm ``llm_ner`` with our task and model)."""
-    from ..training.assemble import assemble
+    from ..assemble import assemble
 
     output.parent.mkdir(parents=True, exist_ok=True)  # a bad output fails before the base loads
     path = assemble(

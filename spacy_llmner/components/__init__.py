@@ -1,4 +1,3 @@
-"""spaCy pipeline components of our own (as opposed to the task and model plugged into
-spacy-llm's factories). Each module registers its factory when imported; spaCy imports them
-through the ``spacy_factories`` entry points, so a config that names a factory resolves
-without importing anything first."""
+"""Where the pipeline components lived before each feature got its folder: ``textcat_head.py``
+and ``gate.py`` re-export ``spacy_llmner.textcat.component`` and ``spacy_llmner.textcat.gate``,
+for installs whose ``spacy_factories`` entry points still name these paths."""

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "jsonl_to_docbin": "jsonl",
     "docbin_to_jsonl": "jsonl",
     "parse_label_map": "jsonl",
+    "read_span_records": "spans",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -19,7 +19,8 @@ from spacy.tokens import DocBin
 
 from ..errors import Errors, LLMNERError
 from .blank import blank
-from .jsonl import CLUENER_FORMAT, SPAN_FORMAT, ConversionStats, _records, check_entities, make_doc
+from .jsonl import CLUENER_FORMAT, ConversionStats, check_entities, make_doc
+from .spans import SPAN_FORMAT, read_span_records
 
 LANG = "zh"
 # The tokenizer conversion must use: spacy.blank("zh") with its default character segmenter.
@@ -83,7 +84,7 @@ def cluener_to_docbin(path: str | Path, limit: int = 0, seed: int = 0) -> tuple[
     A file that converts to no entities at all is refused (E114): that is a format problem.
     """
     check_char_segmenter()
-    records = list(_records(Path(path), official_spans))
+    records = list(read_span_records(Path(path), official_spans))
     keep = sample_indices(len(records), limit, seed)
     nlp = blank(LANG)
     stats = ConversionStats()

@@ -1,4 +1,5 @@
-"""JSONL ``{"text", "spans": [{"start", "end", "label"}]}`` <-> spaCy ``DocBin``.
+"""JSONL ``{"text", "spans": [{"start", "end", "label"}]}`` <-> spaCy ``DocBin`` (the file is read
+by ``data/spans.py``, the one reader of that format).
 
 Real corpora are messy: spans that cut through a token, overlapping annotations, labels named
 differently. Conversion is lenient with annotations (drops and counts what cannot be stored as
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from spacy.util import filter_spans
 
 from ..errors import Errors, LLMNERError
 from .blank import blank
+from .spans import SPAN_FORMAT, read_span_records
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
 LabelMap = Mapping[str, "str | None"]
@@ -45,68 +47,14 @@ class ConversionStats:
         return out
 
 
-#: What the span JSONL converter reads, as its errors name it.
-SPAN_FORMAT = '{"text": ..., "spans": [{"start": 0, "end": 4, "label": "PERSON"}]} (end exclusive)'
 #: Official CLUENER2020: ``label`` → {label: {entity text: [[start, end], ...]}}, end inclusive.
 CLUENER_FORMAT = '{"text": ..., "label": {"name": {"叶老桂": [[9, 11]]}}} (end inclusive)'
-
-Converter = Callable[[dict[str, Any], int, Path], "list[Any] | None"]
 
 
 def check_entities(stats: ConversionStats, path: Path, expected: str) -> None:
     """A labelled source that converts to no entities at all is an error, not empty gold data."""
     if stats.docs and not stats.spans_kept:
         raise LLMNERError(Errors.E114.format(path=path, n=stats.docs, expected=expected))
-
-
-def _records(
-    path: Path, spans_of: Converter | None = None
-) -> Iterator[tuple[int, str, list[tuple[int, int, str]]]]:
-    """``(line_number, text, spans)`` per non-empty line; malformed lines raise LLMNERError.
-
-    ``spans_of`` reads another layout's annotations as span dicts (``None``: not that layout).
-    A line in a layout this reader does not know is refused (E113), never read as unlabelled.
-    """
-    if not path.is_file():
-        raise LLMNERError(Errors.E108.format(path=path))
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise LLMNERError(Errors.E103.format(line=line_no, path=path, reason=err.msg)) from None
-            if isinstance(record, dict) and "spans" not in record:
-                converted = spans_of(record, line_no, path) if spans_of is not None else None
-                if converted is not None:
-                    record = {**record, "spans": converted}
-                elif "label" in record or "entities" in record or "labels" in record:
-                    found = "label" if "label" in record else "entities" if "entities" in record else "labels"
-                    raise LLMNERError(Errors.E113.format(
-                        line=line_no, path=path, converter="this converter",
-                        problem=f"annotations under '{found}', not 'spans'",
-                        expected=SPAN_FORMAT + "; official CLUENER files: `convert-cluener`"))
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(
-                record.get("spans", []), list
-            ):
-                raise LLMNERError(Errors.E104.format(line=line_no, path=path))
-            text: str = record["text"]
-            spans = []
-            for index, span in enumerate(record.get("spans", [])):
-                start, end, label = (span.get(k) for k in ("start", "end", "label")) if isinstance(
-                    span, dict) else (None, None, None)
-                if not (_is_int(start) and _is_int(end) and isinstance(label, str)):
-                    raise LLMNERError(Errors.E105.format(index=index, line=line_no, path=path))
-                if not 0 <= start < end <= len(text):
-                    raise LLMNERError(Errors.E106.format(
-                        index=index, line=line_no, path=path, start=start, end=end, length=len(text)))
-                spans.append((start, end, label))
-            yield line_no, text, spans
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_mode(alignment_mode: str) -> None:
@@ -162,7 +110,7 @@ def jsonl_to_docbin(
     nlp = blank(lang)
     stats = ConversionStats()
     db = DocBin(store_user_data=False)
-    for _, text, spans in _records(Path(path)):
+    for _, text, spans in read_span_records(Path(path)):
         db.add(make_doc(nlp.make_doc(text), spans, label_map, alignment_mode, stats))
     check_entities(stats, Path(path), SPAN_FORMAT)
     return db, stats

@@ -6,14 +6,13 @@ identical output.
 
 The core (automaton, vocabulary trie, canonical copies, results, the fast decoder's options and
 drafting) is pure Python and imports neither torch nor spaCy; the decoders, which run a model,
-are imported on first use. The JSON answer (template ``json1``) has its own automaton
-(``json_answer``) and step-by-step decoder (``decode_json``).
+are imported on first use. The JSON answer (template ``json1``) has its own automaton and
+step-by-step decoder, built on this core, in ``spacy_llmner.jsonner``.
 """
 
 from typing import Any
 
 from .automaton import Automaton, Constraint, Event, State
-from .json_answer import JSONAutomaton, JSONConstraint
 from .options import SHARED_PREFIX, FastOptions
 from .result import DecodeResult, DecodeStats, Tracker
 from .vocab import Vocab, VocabTrie, token_bytes
@@ -22,7 +21,6 @@ _LAZY = {
     "FastDecoder": ".fast",
     "decode_batch": ".fast",
     "decode_reference": ".reference",
-    "decode_json": ".json_reference",
 }
 
 
@@ -43,14 +41,11 @@ __all__ = [
     "FastOptions",
     "Event",
     "FastDecoder",
-    "JSONAutomaton",
-    "JSONConstraint",
     "State",
     "Tracker",
     "Vocab",
     "VocabTrie",
     "decode_batch",
-    "decode_json",
     "decode_reference",
     "token_bytes",
 ]

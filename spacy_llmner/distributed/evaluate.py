@@ -1,8 +1,8 @@
 """``evaluate_dataset``: score a pipeline on a large gold JSONL with Ray, as the local evaluate.
 
 Each actor loads the pipeline once and scores whole shards with the local scorer
-(:func:`~spacy_llmner.training.evaluate.score_spans`, ``score_chars``); the driver adds up the
-counts with :func:`~spacy_llmner.training.evaluate.merge_scores`, so the report equals the local
+(:func:`~spacy_llmner.evaluation.ner.score_spans`, ``score_chars``); the driver adds up the
+counts with :func:`~spacy_llmner.evaluation.ner.merge_scores`, so the report equals the local
 one (P/R/F1 from summed counts, never averaged). Speed is documents over the job's wall time.
 """
 
@@ -42,11 +42,11 @@ class EvaluateWorker:
 
     def score(self, shard: Shard) -> dict[str, Any]:
         """The shard's counts: ``score_spans`` and ``score_chars`` on its documents."""
-        from ..training.evaluate import (
+        from ..data.spans import parse_span_line
+        from ..evaluation.ner import (
             apply_label_map,
             error_kinds,
             keep_labels,
-            parse_example,
             predict,
             score_chars,
             score_spans,
@@ -63,7 +63,7 @@ class EvaluateWorker:
                     reason = f"line {number}: {type(err).__name__}"
                     raise LLMNERError(Errors.E305.format(path=shard.rel, reason=reason)) from None
                 if line.strip():
-                    examples.append(parse_example(line, number, shard.rel))
+                    examples.append(parse_span_line(line, number, shard.rel))
         if self.label_map is not None:
             examples = apply_label_map(examples, self.label_map)
         texts = [text for text, _ in examples]
@@ -113,7 +113,7 @@ def evaluate_dataset(
     ``limit``: score only the first N documents of each file (0: all). A malformed line stops
     the run with E305, as locally.
     """
-    from ..training.evaluate import merge_scores
+    from ..evaluation.ner import merge_scores
 
     require_ray()
     started = time.perf_counter()

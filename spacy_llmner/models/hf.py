@@ -4,37 +4,40 @@ Implements spacy-llm's model protocol: ``__call__(Iterable[Iterable[prompt]]) ->
 Iterable[Iterable[str]]``, ``context_length`` and ``to_disk/from_disk`` (+ bytes). Weights load
 on first call or ``from_disk``, never at config resolution. Decoding is copy-constrained by
 default, so each answer is the source plus tags by construction (a JSON answer, template
-``json1``: valid JSON whose strings are all in the source; ``decoding.json_answer``).
+``json1``: valid JSON whose strings are all in the source; ``jsonner.constraint``). The prompt
+says which answer format it wants (``answer_format``) and ``_DECODERS`` routes it.
 """
 
 from __future__ import annotations
 
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
-
-import srsly
 
 from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_reference
 from ..decoding.label_trie import LabelTrie
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
-from ..prompting.json_template import is_json_template
-from ..prompting.classify import ScoredAnswer
+from ..prompting.prompt import ScoredAnswer
 from ..prompting.prompt import TaggedResponse
 from ..ty import LabelScoringPrompt, TaggingPrompt
-from .files import EMBED_BASE_MAX_MB, base_is_embeddable, copy_dir
+from .files import EMBED_BASE_MAX_MB
 from .label_scoring import score_sequences
-from .loading import (
-    ADAPTER_META,
-    AdapterMeta,
-    check_adapter_dir,
-    load_model,
-    load_tokenizer,
-    pick_device_dtype,
+from .meta import AdapterMeta
+from .loading import check_adapter_dir
+from .weights import (
+    ADAPTER_DIR,
+    BASE_DIR,
+    CFG_FILE,
+    activated,
+    dir_from_bytes,
+    dir_to_bytes,
+    load_weights,
+    read_weights,
+    save_weights,
+    write_cfg,
 )
 
 DECODING_MODES = ("constrained", "reference", "free")
@@ -52,10 +55,8 @@ class HFModel:
 
     # What ``to_disk`` writes in the model's directory (``from_disk`` reads the same): the cfg
     # (``name``, and the ``base`` and ``adapter`` directories, or null), a small local base copied
-    # in, and the adapter.
-    CFG_FILE = "cfg.json"
-    BASE_DIR = "base"
-    ADAPTER_DIR = "adapter"
+    # in, and the adapter (``models/weights.py``).
+    CFG_FILE, BASE_DIR, ADAPTER_DIR = CFG_FILE, BASE_DIR, ADAPTER_DIR
 
     def __init__(
         self,
@@ -136,38 +137,16 @@ class HFModel:
             return
         if self.adapter:
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
-        if self.share_base:
-            self._load_shared()
-            return
-        device, dtype = pick_device_dtype(self.device_arg, self.dtype_arg)
-        self._tokenizer = load_tokenizer(self.name, self.trust_remote_code)
-        self._model = load_model(
-            self.name, self.adapter, device, dtype, self.trust_remote_code, self.merge_adapter,
-            tokenizer=self._tokenizer,
+        loaded = load_weights(
+            self.name, self.adapter, device=self.device_arg, dtype=self.dtype_arg,
+            trust_remote_code=self.trust_remote_code, merge=self.merge_adapter, share_base=self.share_base,
         )
+        self._shared, self._adapter_name = loaded.shared, loaded.adapter_name
+        self._tokenizer, self._model = loaded.tokenizer, loaded.model
 
-    def _load_shared(self) -> None:
-        """The base from the process-wide registry, this model's adapter added under its own name
-        (coded errors for adapters that cannot share: E640, E641, E642)."""
-        from .shared import acquire_base, adapter_name_for, check_shareable
-
-        if self.adapter:
-            check_shareable(self.adapter)  # before the base loads: refuse early
-        tokenizer = load_tokenizer(self.name, self.trust_remote_code)
-        handle = acquire_base(self.name, self.device_arg, self.dtype_arg, self.trust_remote_code)
-        handle.check_tokenizer(tokenizer, self.name)
-        name = handle.add_adapter(adapter_name_for(self.adapter), self.adapter) if self.adapter else None
-        self._shared, self._adapter_name = handle, name
-        self._tokenizer, self._model = tokenizer, handle.model
-
-    @contextmanager
-    def _activated(self) -> Iterator[None]:
+    def _activated(self) -> AbstractContextManager[Any]:
         """With a shared base: hold it, with this model's adapter on, for the whole call."""
-        if self._shared is None:
-            yield
-            return
-        with self._shared.activate(self._adapter_name):
-            yield
+        return activated(self._shared, self._adapter_name)
 
     @property
     def shared_base(self) -> Any:
@@ -324,8 +303,17 @@ class HFModel:
             texts = generate_free(self.hf_model, tok, prefix_ids, doc_ids, eos_ids(tok, frame), self.batch_size)
             return [TaggedResponse(t) for t in texts]
         vocab = self._get_vocab(frame)
-        if is_json_template(prompts[0].template_version):
-            return self._decode_json(prompts, prefix_ids, doc_ids, vocab)
+        answer_format = getattr(prompts[0], "answer_format", "tagged")
+        if answer_format not in self._DECODERS:
+            raise LLMNERError(Errors.E011.format(
+                name="answer_format", value=answer_format, hint=f"This model decodes {sorted(self._DECODERS)}."))
+        return cast(list[TaggedResponse], self._DECODERS[answer_format](self, prompts, prefix_ids, doc_ids, vocab))
+
+    def _decode_tagged(
+        self, prompts: list[TaggingPrompt], prefix_ids: list[int], doc_ids: list[list[int]], vocab: Vocab
+    ) -> list[TaggedResponse]:
+        """Tagged text under the copy constraint: the fast decoder, or the reference one."""
+        tok = self.tokenizer
         constraints = [
             Constraint.build(p.source, p.labels, p.token_spans, vocab.lead) for p in prompts
         ]
@@ -347,13 +335,13 @@ class HFModel:
     def _decode_json(
         self, prompts: list[TaggingPrompt], prefix_ids: list[int], doc_ids: list[list[int]], vocab: Vocab
     ) -> list[TaggedResponse]:
-        """A JSON answer (template ``json1``) under its copy constraint (``decoding.json_answer``),
+        """A JSON answer (template ``json1``) under its copy constraint (``jsonner.constraint``),
         for ``decoding = "constrained"`` or ``"reference"`` alike: one step-by-step decoder, no
         fast path. The answer always parses and every string is in the source."""
         if self.copy_tokens != "any":
             raise LLMNERError(Errors.E680.format(copy_tokens=self.copy_tokens))
-        from ..decoding.json_answer import JSONConstraint
-        from ..decoding.json_reference import decode_json
+        from ..jsonner.constraint import JSONConstraint
+        from ..jsonner.decode import decode_json
 
         out = []
         for p, d in zip(prompts, doc_ids):
@@ -361,37 +349,26 @@ class HFModel:
             out.append(TaggedResponse(decode_json(self.hf_model, prefix_ids + d, constraint, vocab).text))
         return out
 
-    # --- serialization -------------------------------------------------------------------
-    def _base_is_embeddable(self) -> bool:
-        return base_is_embeddable(self.name, self.embed_base_max_mb)
+    # The decoder for each answer format a prompt carries (``prompting.prompt.ANSWER_FORMATS``).
+    _DECODERS: dict[str, Callable[..., list[TaggedResponse]]] = {
+        "tagged": _decode_tagged,
+        "json": _decode_json,
+    }
 
+    # --- serialization -------------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
         """Save the adapter and (small local) base inside the pipeline, plus a small cfg."""
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        base_dir, adapter_dir = path / self.BASE_DIR, path / self.ADAPTER_DIR
-        base_is_here = base_dir.resolve() == Path(self.name).resolve()  # saved over its own dir
-        base: str | None = None
-        if self._base_is_embeddable() and not base_is_here:
-            copy_dir(Path(self.name), base_dir)
-            base = self.BASE_DIR
-        elif base_dir.is_dir() and base_is_here:
-            base = self.BASE_DIR
-        adapter: str | None = None
-        if self.adapter:
-            if adapter_dir.resolve() != Path(self.adapter).resolve():
-                copy_dir(Path(self.adapter), adapter_dir)
-            adapter = self.ADAPTER_DIR
-        srsly.write_json(path / self.CFG_FILE, {"name": self.name, "base": base, "adapter": adapter})
+        saved = save_weights(path, self.name, self.adapter, self.embed_base_max_mb)
+        write_cfg(path, {"name": self.name, "base": saved["base"], "adapter": saved["adapter"]})
 
     def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> HFModel:
         """Point at the saved base/adapter; weights still load lazily."""
-        path = Path(path)
-        cfg = srsly.read_json(path / self.CFG_FILE)
-        if cfg.get("base"):
-            self.name = str(path / cfg["base"])
-        if cfg.get("adapter"):
-            self.adapter = str(path / cfg["adapter"])
+        _, base, adapter = read_weights(Path(path))
+        if base:
+            self.name = base
+        if adapter:
+            self.adapter = adapter
             self._adapter_meta = check_adapter_dir(Path(self.adapter))
         self._model = self._tokenizer = self._vocab = self._fast = None
         self._shared, self._adapter_name = None, None
@@ -400,20 +377,11 @@ class HFModel:
         return self
 
     def to_bytes(self, *, exclude: Sequence[str] = ()) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            self.to_disk(tmp, exclude=exclude)
-            files = {
-                str(f.relative_to(tmp)): f.read_bytes() for f in Path(tmp).rglob("*") if f.is_file()
-            }
-        return cast(bytes, srsly.msgpack_dumps(files))
+        return dir_to_bytes(lambda tmp: self.to_disk(tmp, exclude=exclude))
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Sequence[str] = ()) -> HFModel:
         # Weights must outlive this call, so they go to a directory owned by this object.
-        self._tmp = tempfile.mkdtemp(prefix="spacy_llmner_")
-        for rel, data in srsly.msgpack_loads(bytes_data).items():
-            target = Path(self._tmp) / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        self._tmp = str(dir_from_bytes(bytes_data))
         return self.from_disk(self._tmp, exclude=exclude)
 
 
@@ -422,4 +390,4 @@ class HFModel:
 make_hf_model = HFModel
 
 
-__all__ = ["HFModel", "make_hf_model", "ADAPTER_META"]
+__all__ = ["HFModel", "make_hf_model"]

@@ -7,30 +7,15 @@ adapter for another base, a pickle-only checkpoint.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any
 
 from ..errors import Errors, LLMNERError, Warnings
+from .meta import ADAPTER_FILES, PEFT_WEIGHTS, AdapterMeta, read_adapter_meta, read_peft_config
 from .tag_tokens import restore_tag_tokens
 
 logger = logging.getLogger("spacy_llmner")
-
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-ADAPTER_META = "spacy_llmner.json"  # labels + template version the adapter was trained with
-
-
-class AdapterMeta(TypedDict, total=False):
-    """What ``train`` writes to ``ADAPTER_META`` beside an adapter; inference checks prompts
-    against ``labels`` and ``template_version``. Every key may be missing (older adapters)."""
-
-    base_model: str
-    labels: dict[str, str]
-    template_version: str
-    peft_method: str  # "lora" (absent in older adapters) or "prefix"
-    tag_tokens: dict[str, int]  # tag -> token id, when the tags were added as tokens (tag_tokens.py)
-    training: dict[str, Any]
 
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
@@ -52,11 +37,10 @@ def check_adapter_dir(path: Path) -> AdapterMeta:
         raise LLMNERError(Errors.E008.format(path=path, missing="the directory itself"))
     missing = [f for f in ADAPTER_FILES if not (path / f).exists()]
     if missing:
-        if (path / "adapter_model.bin").exists() and "adapter_model.safetensors" in missing:
+        if (path / "adapter_model.bin").exists() and PEFT_WEIGHTS in missing:
             raise LLMNERError(Errors.E007.format(path=path, files="adapter_model.bin"))
         raise LLMNERError(Errors.E008.format(path=path, missing=", ".join(missing)))
-    meta = path / ADAPTER_META
-    return cast(AdapterMeta, json.loads(meta.read_text(encoding="utf8"))) if meta.exists() else AdapterMeta()
+    return read_adapter_meta(path)
 
 
 def pick_device_dtype(device: str | None, dtype: str | None) -> tuple[Any, Any]:
@@ -115,6 +99,18 @@ def load_tokenizer(name: str, trust_remote_code: bool) -> Any:
     return tok
 
 
+def from_pretrained(auto_class: Any, name: str, trust_remote_code: bool, **kwargs: Any) -> Any:
+    """``auto_class.from_pretrained`` the safe way, for every model this package loads: local
+    pickle-only checkpoints refused (E007), safetensors only, failures rewrapped with the fix (E006)."""
+    check_local_weights(Path(name))
+    try:
+        return auto_class.from_pretrained(name, use_safetensors=True, trust_remote_code=trust_remote_code, **kwargs)
+    except LLMNERError:
+        raise
+    except Exception as err:  # noqa: BLE001 - rewrap with the fix
+        raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
+
+
 def load_model(
     name: str,
     adapter: str | None,
@@ -130,15 +126,7 @@ def load_model(
     by the caller) and grows the embeddings first (``tag_tokens.py``)."""
     from transformers import AutoModelForCausalLM
 
-    check_local_weights(Path(name))
-    try:
-        model = AutoModelForCausalLM.from_pretrained(
-            name, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code
-        )
-    except LLMNERError:
-        raise
-    except Exception as err:  # noqa: BLE001
-        raise LLMNERError(Errors.E006.format(name=name, reason=f"{type(err).__name__}: {err}")) from err
+    model = from_pretrained(AutoModelForCausalLM, name, trust_remote_code, dtype=dtype)
     if adapter:
         meta = check_adapter_dir(Path(adapter))
         if meta.get("tag_tokens"):
@@ -156,7 +144,7 @@ def load_model(
 def adapter_mismatch(path: Path, base_name: str, err: Exception) -> LLMNERError:
     """E009: peft could not put the adapter at ``path`` on ``base_name`` (another base, another
     size); the message names the adapter's own base and type from its config."""
-    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
+    cfg = read_peft_config(path)
     return LLMNERError(
         Errors.E009.format(
             path=path,

@@ -9,7 +9,7 @@ adapter for the duration of the call (the head component keeps its linear head t
 components stay independent in their config and on disk (each still saves its own adapter and
 small base copy); only the loaded weights are shared.
 
-API (used by ``HF.v1`` and ``components/textcat_head.py``; open to other components)::
+API (used by ``HF.v1`` and ``textcat/component.py``; open to other components)::
 
     handle = acquire_base(name, device=None, dtype=None, trust_remote_code=False)
     handle.add_adapter("ner", "/path/to/lora")        # idempotent for the same path
@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
+from .meta import read_peft_config
 from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
 
 logger = logging.getLogger("spacy_llmner")
@@ -112,7 +113,7 @@ def check_shareable(path: str | Path) -> None:
     path = Path(path)
     meta = check_adapter_dir(path)
     method = meta.get("peft_method", "lora")
-    cfg = json.loads((path / "adapter_config.json").read_text(encoding="utf8"))
+    cfg = read_peft_config(path)
     peft_type = str(cfg.get("peft_type", "LORA"))
     if method != "lora" or peft_type != "LORA":
         kind = "prefix-tuned" if method == "prefix" or peft_type == "PREFIX_TUNING" else f"a {peft_type} adapter"

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from ..jsonner import render_answer
 from ..tagging import CharSpan, render
-from .json_template import is_json_template
+from ..jsonner.template import is_json_template
 
 
 def render_completion(

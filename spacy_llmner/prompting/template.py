@@ -18,7 +18,7 @@ from typing import Any
 
 from ..tagging import CharSpan, escape, render
 from ..tagging.labels import close_tag, open_tag
-from .json_template import JSON_TEMPLATES, build_json_messages, is_json_template
+from ..jsonner.template import JSON_TEMPLATES, build_json_messages, is_json_template
 
 Message = dict[str, str]
 

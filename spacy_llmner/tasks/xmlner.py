@@ -31,7 +31,7 @@ from ..prompting import (
     flatten,
     resolve_labels,
 )
-from ..prompting.json_template import is_json_template
+from ..jsonner.template import is_json_template
 from ..policy import apply_policy, clean_span, get_policy
 from ..scores import set_entity_scores
 from ..tagging import parse
@@ -45,6 +45,9 @@ ALIGNMENT_MODES = ("strict", "contract", "expand")
 
 class XMLNERTask(LabelsView, ConfigSerialized):
     """Tag entities by having the model rewrite the text with ``<LABEL>…</LABEL>`` tags."""
+
+    # Carried by every prompt, so the model picks the decoder for it (``HFModel``'s routing table).
+    ANSWER_FORMAT = "tagged"
 
     def __init__(
         self,
@@ -126,6 +129,7 @@ class XMLNERTask(LabelsView, ConfigSerialized):
                     self.labels,
                     [(t.idx, t.idx + len(t)) for t in shard if not t.is_space],
                     self._template_version,
+                    self.ANSWER_FORMAT,
                 )
                 for shard in shards
             ]

@@ -245,7 +245,7 @@ class HeadSettings:
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        from ..models.pooling import POOLINGS
+        from ..textcat.pooling import POOLINGS
 
         if isinstance(self.labels, str):
             self.labels = [lab.strip() for lab in self.labels.split(",") if lab.strip()]

@@ -16,7 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..models.loading import ADAPTER_META, AdapterMeta, check_adapter_dir
+from ..models.loading import check_adapter_dir
+from ..models.meta import ADAPTER_META, AdapterMeta, write_meta
 from ..models.tag_tokens import add_tag_tokens
 from ..prompting import TEMPLATE_VERSION, resolve_labels
 from .config import LoraConfigFile, LoraSettings, PeftSettings, TrainSettings
@@ -25,7 +26,6 @@ from .trainer import run
 
 logger = logging.getLogger("spacy_llmner")
 
-META_FILE = ADAPTER_META  # one name, owned by models/loading.py (which reads it at inference)
 
 
 def _linear_names(model: Any) -> list[str]:
@@ -218,7 +218,7 @@ def save_adapter(
         tag_tokens=dict(tag_tokens or {}),
         training=summary,
     )
-    (output_dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf8")
+    write_meta(output_dir / ADAPTER_META, meta)
     return output_dir
 
 
@@ -232,6 +232,6 @@ def read_meta(adapter_dir: str | Path) -> AdapterMeta:
 
     path = Path(adapter_dir)
     meta = check_adapter_dir(path)
-    if not (path / META_FILE).exists():
-        raise LLMNERError(Errors.E307.format(path=path, missing=[META_FILE]))
+    if not (path / ADAPTER_META).exists():
+        raise LLMNERError(Errors.E307.format(path=path, missing=[ADAPTER_META]))
     return meta

@@ -24,8 +24,7 @@ from spacy.tokens import Doc
 from ..errors import Errors, LLMNERError
 from ..prompting import TEMPLATE_VERSION, build_messages, check_prefix_consistency, encode_segments
 from ..prompting.answer import render_completion
-from ..prompting.frame import PromptFrame
-from ..prompting.frame import prompt_frame as frame_for_messages
+from ..prompting.frame import PromptFrame, prompt_frame
 from ..tagging import CharSpan, escape, render
 
 logger = logging.getLogger("spacy_llmner")
@@ -75,11 +74,6 @@ class SFTDataset:
         return sum(sum(1 for lab in ex.labels if lab != IGNORE) for ex in self.examples)
 
 
-def prompt_frame(tokenizer: Any, labels: Mapping[str, str], template_version: str = TEMPLATE_VERSION) -> PromptFrame:
-    """The frame of the fixed conversation for these labels (``build_messages``), prefix tokenized."""
-    return frame_for_messages(tokenizer, build_messages(labels, version=template_version))
-
-
 def doc_spans(doc: Doc) -> list[CharSpan]:
     """Gold entities as character spans."""
     return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
@@ -125,7 +119,7 @@ def build_dataset(
     template_version: str = TEMPLATE_VERSION,
 ) -> SFTDataset:
     """Tokenize a corpus into SFT examples; skip (and count) those longer than ``max_length``."""
-    frame = prompt_frame(tokenizer, labels, template_version)
+    frame = prompt_frame(tokenizer, build_messages(labels, version=template_version))
     examples: list[SFTExample] = []
     n_total = n_skipped = 0
     unknown: set[str] = set()

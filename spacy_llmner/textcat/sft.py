@@ -34,11 +34,11 @@ from spacy.tokens import Doc
 
 from ..decoding.label_trie import answer_ids
 from ..errors import Errors, LLMNERError
-from ..prompting.classify import CLASSIFY_TEMPLATE, Demonstration, build_classify_messages, resolve_classes
+from .prompts import CLASSIFY_TEMPLATE, Demonstration, build_classify_messages, resolve_classes
 from ..prompting.frame import document_ids, prompt_frame
-from ..prompting.retrieval import CharNgramTfidf, Similarity, nearest_last
-from .config import LoraSettings, TrainSettings, _bad, from_section, load_config
-from .sft import IGNORE, NO_PREFIX, SFTDataset, SFTExample
+from .retrieval import CharNgramTfidf, Similarity, nearest_last
+from ..training.config import LoraSettings, TrainSettings, _bad, from_section, load_config
+from ..training.sft import IGNORE, NO_PREFIX, SFTDataset, SFTExample
 
 logger = logging.getLogger("spacy_llmner")
 
@@ -190,9 +190,9 @@ def train_classifier(
     loss_log: str | Path,
 ) -> dict[str, Any]:
     """Fine-tune ``base`` to answer with the label of each ``train_path`` doc; save the adapter."""
-    from .lora import load_base, save_adapter, with_precision, wrap
-    from .sft import read_docbin
-    from .trainer import run
+    from ..training.lora import load_base, save_adapter, with_precision, wrap
+    from ..training.sft import read_docbin
+    from ..training.trainer import run
 
     settings = with_precision(config.training)
     tokenizer, model = load_base(base, bf16=bool(settings.bf16))
@@ -241,7 +241,7 @@ def assemble_textcat(base: str, adapter: str | Path, output: str | Path, lang: s
     With demonstrations, initialize the task's pool from the training data before saving."""
     import spacy
 
-    from .lora import read_meta
+    from ..training.lora import read_meta
 
     meta = read_meta(adapter)
     nlp = spacy.blank(lang)

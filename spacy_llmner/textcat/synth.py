@@ -32,11 +32,11 @@ from typing import Any
 from spacy.tokens import DocBin
 
 from ..errors import Errors, LLMNERError
-from .blank import blank
-from .docbin import SPLIT_TEMPLATES, split_seed, to_docbin
-from .generator import GeneratedDoc, iter_docs
-from .heldout import HELDOUT_KINDS
-from .templates import KINDS
+from ..data.blank import blank
+from ..data.docbin import SPLIT_TEMPLATES, split_seed, to_docbin
+from ..data.generator import GeneratedDoc, iter_docs
+from ..data.heldout import HELDOUT_KINDS
+from ..data.templates import KINDS
 
 TASKS: tuple[str, ...] = ("kind", "phi")
 PHI, NO_PHI = "PHI", "NO_PHI"

@@ -39,8 +39,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .automaton import memo_allowed_ids
-from .vocab import VocabTrie
+from ..decoding.automaton import memo_allowed_ids
+from ..decoding.vocab import VocabTrie
 
 # Phases of the answer. Pieces of fixed bytes are written byte by byte (``lit``: written so far).
 OPEN = 0  # writing lead + "{"

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import Errors, LLMNERError
 from ..tagging import CharSpan
-from .sft import doc_spans, read_docbin
+from ..data.spans import read_span_records
+from ..training.sft import doc_spans, read_docbin
 
 Example = tuple[str, list[CharSpan]]
 
@@ -129,38 +130,9 @@ def read_examples(path: str | Path) -> list[Example]:
 
 
 def read_jsonl(path: str | Path) -> list[Example]:
-    """``{"text": ..., "spans": [...]}`` per line; a span is ``[start, end, label]`` or a dict."""
-    out: list[Example] = []
-    try:
-        lines = Path(path).read_text(encoding="utf8").splitlines()
-    except OSError as err:
-        raise LLMNERError(Errors.E305.format(path=path, reason=type(err).__name__)) from err
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            out.append(parse_example(line, number, path))
-    return out
-
-
-def parse_example(line: str, number: int, path: str | Path) -> Example:
-    """One non-blank JSONL line as (text, spans); E305 names the line, never its content."""
-    try:
-        record = json.loads(line)
-        spans = [_span(s) for s in record.get("spans") or []]
-        return str(record["text"]), spans
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
-        raise LLMNERError(
-            Errors.E305.format(path=path, reason=f"line {number}: {type(err).__name__}")
-        ) from err
-
-
-def _span(span: Any) -> CharSpan:
-    if isinstance(span, Mapping):
-        label = span.get("label", span.get("entity_type"))
-        start = span.get("start", span.get("start_position"))
-        end = span.get("end", span.get("end_position"))
-        return int(start), int(end), str(label)
-    start, end, label = span
-    return int(start), int(end), str(label)
+    """``{"text": ..., "spans": [...]}`` per line, read by the one span-corpus reader
+    (``data/spans.py``: Presidio's key names too, coded errors naming the line)."""
+    return [(text, spans) for _, text, spans in read_span_records(path)]
 
 
 def predict(nlp: Any, texts: Sequence[str], batch_size: int = 16) -> tuple[list[list[CharSpan]], float]:

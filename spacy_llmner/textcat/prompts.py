@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from ..errors import Errors, LLMNERError
-from .template import Message, document_message, flatten
+from ..prompting.prompt import ScoredAnswer
+from ..prompting.template import Message, document_message, flatten
 
 CLASSIFY_TEMPLATE = "textcat1"  # bump (add a new one) when the wording changes: adapters are trained on one
 MULTI_LABEL_TEMPLATE = "textcat-multi1"  # the yes/no question per label; versioned the same way
@@ -172,21 +173,6 @@ class LabelQuestionPrompt(ClassifyPrompt):
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (LabelQuestionPrompt, (list(self.messages), self.source, self.label, self.template_version))
-
-
-class ScoredAnswer(str):
-    """A model answer: the chosen label, plus the log-probability of every label's complete
-    answer (``ty.LabelScores``) when the model scored them exactly."""
-
-    logprobs: dict[str, float] | None
-
-    def __new__(cls, label: str, logprobs: Mapping[str, float] | None = None) -> ScoredAnswer:
-        obj = super().__new__(cls, label)
-        obj.logprobs = dict(logprobs) if logprobs is not None else None
-        return obj
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return (ScoredAnswer, (str(self), self.logprobs))
 
 
 __all__ = [

@@ -5,7 +5,7 @@ The loss is cross-entropy (exclusive classes) or binary cross-entropy per label 
 NEFTune noise (``[head] neftune_alpha``) is added to the input embeddings in training only.
 After training the dev logits give the temperature (minimum NLL) and the metrics written to the
 summary: accuracy, macro-F1 and ECE (10 bins) before and after scaling. The output directory is
-what the ``llm_textcat_head`` component reads (``models/head.py``): peft's adapter files
+what the ``llm_textcat_head`` component reads (``textcat/head.py``): peft's adapter files
 (safetensors), ``head.safetensors`` and ``head.json``. Logs carry steps and losses, never text.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 import torch
 
 from ..errors import Errors, LLMNERError
-from ..models.classifier import SequenceClassifier, batched_logits, encode, hidden_size_of, pad_batch
-from ..models.head import HEAD_KIND, HeadMeta, new_head, save_head
+from .classifier import SequenceClassifier, batched_logits, encode, hidden_size_of, pad_batch
+from .head import HEAD_KIND, HeadMeta, new_head, save_head
 from .calibration import calibration_report, classification_metrics, nll
-from .config import HeadConfigFile
-from .lora import load_base, with_precision, wrap
-from .neftune import neftune
-from .sft import read_docbin
+from ..training.config import HeadConfigFile
+from ..training.lora import load_base, with_precision, wrap
+from ..training.neftune import neftune
+from ..training.sft import read_docbin
 
 logger = logging.getLogger("spacy_llmner")
 

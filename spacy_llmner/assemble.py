@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 _package = "spacy_llmner"
-from ..errors import Errors, LLMNERError
-from ..prompting import PRESETS, resolve_labels
-from ..prompting.json_template import is_json_template
-from .lora import read_meta
+from .errors import Errors, LLMNERError
+from .prompting import PRESETS, resolve_labels
+from .jsonner.template import is_json_template
+from .training.lora import read_meta
 
 
 def _labels_arg(labels: dict[str, str]) -> Any:

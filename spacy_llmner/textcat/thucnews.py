@@ -35,7 +35,7 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 
 from ..errors import Errors, LLMNERError
-from .blank import blank
+from ..data.blank import blank
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 LANG = "zh"
@@ -169,7 +169,7 @@ def convert(
     rare_frac: float = 1.0,
 ) -> tuple[dict[str, DocBin], list[str], dict[str, Any]]:
     """DocBins per split, the label list, and a summary of counts (no text)."""
-    from .cluener import check_char_segmenter
+    from ..data.cluener import check_char_segmenter
 
     check_char_segmenter(LANG)
     records, duplicates = read_records(path)

@@ -4,7 +4,7 @@
 logits), pools with ``pooling.pool_last`` and applies the head in float32. LoRA layers sit
 inside the decoder's modules (peft injects them), so the same forward serves training (peft
 model, adapters trainable) and inference (adapter merged, or unmerged and activated on a shared
-base). ``encode`` and ``pad_batch`` are the one tokenization both use.
+base; both loaded by ``models/weights.py``). ``encode`` and ``pad_batch`` are the one tokenization both use.
 """
 
 from __future__ import annotations
@@ -14,18 +14,7 @@ from typing import Any
 
 import torch
 
-from .loading import load_model
 from .pooling import pool_last, position_ids
-
-
-def load_backbone(
-    name: str, adapter: str | None, device: Any, dtype: Any, trust_remote_code: bool, tokenizer: Any
-) -> Any:
-    """A private copy of the base causal LM with the LoRA adapter merged (or none), in eval mode
-    on ``device``. (With ``share_base``, ``llm_textcat_head`` takes the base from
-    ``models/shared.py`` instead, its LoRA unmerged and activated per forward.)
-    """
-    return load_model(name, adapter, device, dtype, trust_remote_code, merge=True, tokenizer=tokenizer)
 
 
 def decoder_of(backbone: Any) -> Any:
@@ -104,5 +93,5 @@ def probabilities(logits: torch.Tensor, exclusive: bool, temperature: float = 1.
 
 
 __all__ = [
-    "SequenceClassifier", "batched_logits", "decoder_of", "encode", "hidden_size_of", "load_backbone", "pad_batch", "probabilities",
+    "SequenceClassifier", "batched_logits", "decoder_of", "encode", "hidden_size_of", "pad_batch", "probabilities",
 ]

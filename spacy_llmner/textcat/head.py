@@ -9,36 +9,12 @@ and the fitted temperature travel with the weights.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any
 
 from ..errors import Errors, LLMNERError
-from .loading import ADAPTER_FILES, check_adapter_dir
-
-HEAD_WEIGHTS = "head.safetensors"
-HEAD_META = "head.json"
-HEAD_KIND = "textcat_head"
-
-
-class HeadMeta(TypedDict, total=False):
-    """What ``train-textcat`` writes to ``HEAD_META``."""
-
-    kind: str  # HEAD_KIND
-    base_model: str
-    labels: list[str]  # the head's rows, in order
-    exclusive_classes: bool
-    pooling: str
-    temperature: float
-    hidden_size: int
-    max_length: int
-    training: dict[str, Any]
-
-
-def has_lora(path: str | Path) -> bool:
-    """Did training leave peft adapter files here (LoRA), or only a head?"""
-    return (Path(path) / ADAPTER_FILES[0]).exists()
-
+from ..models.loading import check_adapter_dir
+from ..models.meta import HEAD_KIND, HEAD_META, HEAD_WEIGHTS, HeadMeta, has_lora, read_head_meta, write_meta
 
 def check_head_dir(path: str | Path) -> HeadMeta:
     """Head files present (E623), peft files complete when there are any (E008/E007)."""
@@ -50,7 +26,7 @@ def check_head_dir(path: str | Path) -> HeadMeta:
         raise LLMNERError(Errors.E623.format(path=path, missing=", ".join(missing)))
     if has_lora(path):
         check_adapter_dir(path)
-    return cast(HeadMeta, json.loads((path / HEAD_META).read_text(encoding="utf8")))
+    return read_head_meta(path)
 
 
 def new_head(hidden_size: int, n_labels: int, seed: int = 0, std: float = 0.02) -> Any:
@@ -73,7 +49,7 @@ def save_head(head: Any, path: str | Path, meta: HeadMeta) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().float().cpu().contiguous() for k, v in head.state_dict().items()}
     save_file(tensors, str(path / HEAD_WEIGHTS))
-    (path / HEAD_META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf8")
+    write_meta(path / HEAD_META, meta)
     return path
 
 
