@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Importing ``.components.textcat_head`` also registers its factory (``llm_textcat_head``).
+# Importing ``.textcat.component`` also registers its factory (``llm_textcat_head``).
 _LAZY = {
-    "get_entity_score": ".scores", "set_entity_scores": ".scores", "TextCatHead": ".components.textcat_head",
+    "get_entity_score": ".scores", "set_entity_scores": ".scores", "TextCatHead": ".textcat.component",
     "load": ".released",
 }
 

@@ -182,7 +182,7 @@ def test_a_killed_local_run_resumes(tmp_path):
                                 "store_key": None})
     assert stats.shards_resumed >= done and stats.shards == 10
     assert (stats.records, stats.written, stats.errors) == (300, 300, 0)
-    whole = anonymize_file(analyzer, src, tmp_path / "whole.jsonl", hipaa_operators(), progress=False)
+    anonymize_file(analyzer, src, tmp_path / "whole.jsonl", hipaa_operators(), progress=False)
     assert out.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
     assert not work.exists()
 

@@ -5,7 +5,6 @@ or alter text)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any, Iterable
 
 import pytest

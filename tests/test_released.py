@@ -137,7 +137,7 @@ def test_the_released_model_tags_held_out_documents(released_nlp: Any) -> None:
 
     from spacy_llmner.data import generate
     from spacy_llmner.policy import apply_policy
-    from spacy_llmner.training.evaluate import score_chars, score_spans
+    from spacy_llmner.evaluation.ner import score_chars, score_spans
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     docs = generate(24, seed=HELDOUT_SEED, templates="heldout")

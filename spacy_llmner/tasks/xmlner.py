@@ -8,11 +8,10 @@ tolerant parser for any other model's free text. Implements spacy-llm's ``Shardi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
 # spacy-llm validates these signatures with typing.get_type_hints and expects typing.Iterable
 # and typing.Tuple (not the collections.abc generics).
-from typing import Any, Iterable, Tuple, Union  # noqa: UP035
+from typing import Any, Iterable, Tuple  # noqa: UP035
 
 from spacy.language import Language
 from spacy.scorer import get_ner_prf

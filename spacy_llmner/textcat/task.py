@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 # spacy-llm validates these signatures with typing.get_type_hints and expects typing.Iterable.
 from typing import Any, Iterable, Optional, Tuple, Union, cast  # noqa: UP035
 
