@@ -46,7 +46,9 @@ def coded_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _App(typer.Typer):
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(  # type: ignore[override]  # same call, every command wrapped in coded_errors
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().command(*args, **kwargs)
         return lambda func: register(coded_errors(func))
 

@@ -167,7 +167,7 @@ def anonymize_command(
     analyzer = build_analyzer(
         pipeline, with_patterns=not no_patterns, score_threshold=threshold, language=language
     )
-    stats = anonymize_file(
+    file_stats = anonymize_file(
         analyzer,
         input_path,
         output_path,
@@ -190,7 +190,7 @@ def anonymize_command(
              "store_key": digest(key) if store is not None else None},
         progress=not quiet,
     )
-    typer.echo(stats.summary(output_path), err=True)
+    typer.echo(file_stats.summary(output_path), err=True)
 
 
 @app.command("deanonymize")

@@ -65,7 +65,10 @@ def evaluate_cli(
     if f1_plot is not None:
         plot_f1(report, f1_plot)
     if loss_plot is not None and loss_log:
-        logs = dict(item.split("=", 1) if "=" in item else (Path(item).stem, item) for item in loss_log)
+        logs: dict[str, str] = {}
+        for item in loss_log:
+            name, _, path = item.partition("=") if "=" in item else (Path(item).stem, "", item)
+            logs[name] = path
         plot_loss(logs, loss_plot)
     overall = report["overall"]
     typer.echo(

@@ -129,7 +129,7 @@ def _choose(kind: Kind, ctx: Context, side: TemplateSide) -> tuple[str | None, l
         body, pools = [rng.choice(body_pool)], [kind.body]
     if side != "heldout" or any(t in HELDOUT_TEMPLATES for t in (opener, closer, *body)):
         return opener, body, closer
-    options = [(i, held) for i, pool in enumerate(pools)
+    options: list[tuple[int | str, list[str]]] = [(i, held) for i, pool in enumerate(pools)
                if (held := [t for t in _pool(pool, free, "held") if t not in body])]
     options += [(where, list(_pool(pool, free, "held"))) for where, pool in (("opener", kind.openers),
                                                                             ("closer", kind.closers))

@@ -27,7 +27,7 @@ import ipaddress
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, cast
 
 from faker import Faker
 
@@ -329,14 +329,14 @@ slot("nurse_full", "PERSON")(lambda ctx: [(ctx.person("nurse").full, "PERSON")])
 @slot("other", "PERSON")
 def _other(ctx: Context) -> list[Piece]:
     """Someone new on every call (rows of a census table, people tagged in a post)."""
-    n = int(ctx.cached("n_others", lambda: 0)) + 1  # type: ignore[arg-type]
+    n = int(cast(int, ctx.cached("n_others", lambda: 0))) + 1
     ctx.remember("n_others", n)
     return _name_variant(ctx, ctx.person(f"other{n}"))
 
 
 @slot("other_first", "PERSON")
 def _other_first(ctx: Context) -> list[Piece]:
-    n = int(ctx.cached("n_others", lambda: 0)) + 1  # type: ignore[arg-type]
+    n = int(cast(int, ctx.cached("n_others", lambda: 0))) + 1
     ctx.remember("n_others", n)
     return [(ctx.person(f"other{n}").first, "PERSON")]
 
@@ -373,7 +373,7 @@ def _ts(ctx: Context) -> list[Piece]:
     """A chat timestamp prefix (or nothing); times increase through the document."""
     if ctx.no_entities or not ctx.cached("use_ts", lambda: ctx.rng.random() < 0.5):
         return []
-    minute = int(ctx.cached("ts_minute", lambda: ctx.rng.randint(7 * 60, 20 * 60)))  # type: ignore[arg-type]
+    minute = int(cast(int, ctx.cached("ts_minute", lambda: ctx.rng.randint(7 * 60, 20 * 60))))
     minute += ctx.rng.randint(0, 3)
     ctx.remember("ts_minute", minute)
     style = ctx.cached("ts_style", lambda: ctx.rng.randrange(3))
@@ -571,8 +571,12 @@ _ORG_MAKERS: dict[str, Callable[[Context], str]] = {
     "hospital": _hospital, "clinic": _clinic, "pharmacy": _pharmacy, "insurer": _insurer,
     "lab_org": _lab, "employer": lambda ctx: ctx.fake.company(),
 }
+def _org_slot(key: str) -> SlotFn:
+    return lambda ctx: [(ctx.org(key), "ORGANIZATION")]
+
+
 for _key in _ORG_MAKERS:
-    slot(_key, "ORGANIZATION")(lambda ctx, _k=_key: [(ctx.org(_k), "ORGANIZATION")])
+    slot(_key, "ORGANIZATION")(_org_slot(_key))
 
 # --- contact details ---------------------------------------------------------------------------
 
@@ -768,6 +772,11 @@ slot("order_kv", "ORDER_NUMBER")(keyed(("Order #", "Order no.", "Order number", 
 
 # --- hard negatives and filler (never labelled) ------------------------------------------------
 
+
+def _choice(pool: tuple[str, ...]) -> Callable[[Context], str]:
+    return lambda ctx: ctx.rng.choice(pool)
+
+
 for _name, _pool in {
     "freq": vocab.FREQUENCIES, "route": vocab.ROUTES,
     "cond": vocab.CONDITIONS, "epo": vocab.EPONYMS, "epo_thing": vocab.EPONYM_THINGS,
@@ -776,7 +785,7 @@ for _name, _pool in {
     "spec": vocab.SPECIALTIES, "rel": vocab.RELATIONS, "kin": vocab.KIN,
     "infection": vocab.PLACE_DISEASES, "fluid": vocab.FLUIDS,
 }.items():
-    slot(_name)(plain(lambda ctx, _p=_pool: ctx.rng.choice(_p)))
+    slot(_name)(plain(_choice(_pool)))
 
 
 
@@ -804,7 +813,7 @@ for _name, _pool in {
     "sx": vocab.SHORTHAND_SYMPTOMS, "hx": vocab.SHORTHAND_CONDITIONS,
     "sp": vocab.SHORTHAND_PROCS, "hashtag": vocab.HASHTAGS, "emoji": vocab.EMOJI,
 }.items():
-    slot(_name)(plain(lambda ctx, _p=_pool: ctx.rng.choice(_p)))
+    slot(_name)(plain(_choice(_pool)))
 slot("yearctx")(plain(lambda ctx: ctx.rng.choice(vocab.YEAR_CONTEXTS).format(y=ctx.rng.randint(1998, 2024))))
 slot("amount")(plain(lambda ctx: f"{'£' if ctx.locale == 'en_GB' else '$'}{ctx.rng.randint(5, 900)}.{ctx.rng.randint(0, 99):02d}"))
 
@@ -896,7 +905,8 @@ def _bullet(ctx: Context) -> str:
 @slot("problem_list", "DATE_TIME", optional=True)
 def _problem_list(ctx: Context) -> list[Piece]:
     """A bulleted problem list in shorthand; an operation's year is DATE_TIME (it is the patient's)."""
-    rng, out = ctx.rng, []
+    rng = ctx.rng
+    out: list[Piece] = []
     items = rng.sample(vocab.SHORTHAND_CONDITIONS + vocab.EPONYMS, k=rng.randint(2, 4))
     numbered = rng.random() < 0.25
     for i, item in enumerate(items):

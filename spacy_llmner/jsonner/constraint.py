@@ -67,7 +67,7 @@ class JState(NamedTuple):
     phase: int
     lit: bytes = b""
     used: int = 0
-    count: int = 0
+    count: int = 0  # type: ignore[assignment]  # a field named like tuple.count, by design
     pos: tuple[int, ...] = ()
 
 

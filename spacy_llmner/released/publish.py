@@ -65,9 +65,14 @@ def publish(
 
     adapter, output = Path(adapter), Path(output)
     meta = read_meta(adapter)
-    provenance = read_provenance(meta["base_model"]) or {"base": meta["base_model"]}
-    training = dict(meta.get("training") or {})
-    record = {
+    provenance: dict[str, Any] = read_provenance(meta["base_model"]) or {"base": meta["base_model"]}
+    training: dict[str, Any] = dict(meta.get("training") or {})
+    kept = ("steps", "planned_steps", "complete", "train_loss", "eval_loss", "seconds_per_step", "tokens_per_s",
+            "bf16", "trainable_params", "top_layers", "peft_method", "train_stats", "segments")
+    run: dict[str, Any] = {k: training[k] for k in kept if k in training}
+    segments = run.get("segments") or []
+    run["wall_seconds"] = round(sum(s.get("seconds", 0) for s in segments), 1) or training.get("seconds")
+    record: dict[str, Any] = {
         "version": version,
         "base": {
             "hub_id": provenance.get("hub_id") or provenance.get("base"),
@@ -83,13 +88,7 @@ def publish(
             "policy_default": "safe_harbor",
         },
         "corpus": dict(corpus or {}),
-        "training": {
-            k: training[k] for k in (
-                "steps", "planned_steps", "complete", "train_loss", "eval_loss", "seconds_per_step",
-                "tokens_per_s", "bf16", "trainable_params", "top_layers", "peft_method", "train_stats",
-                "segments",
-            ) if k in training
-        },
+        "training": run,
         "loss_curve": _loss_curve(Path(loss_log) if loss_log else None),
         "scores": _scores([Path(p) for p in scores]),
     }
@@ -100,8 +99,6 @@ def publish(
                    "rows": {row: {"typed": v["typed"], "chars": v["chars"]} for row, v in c["rows"].items()}}
             for name, c in report["corpora"].items()
         }
-    segments = record["training"].get("segments") or []
-    record["training"]["wall_seconds"] = round(sum(s.get("seconds", 0) for s in segments), 1) or training.get("seconds")
     output.mkdir(parents=True, exist_ok=True)
     for name in ADAPTER_FILES:
         shutil.copyfile(adapter / name, output / name)

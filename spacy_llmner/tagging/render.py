@@ -6,6 +6,8 @@ a silently fixed annotation would teach the model something the annotator never 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import operator
 from collections.abc import Iterable
 
@@ -33,7 +35,7 @@ def validate_spans(text: str, spans: Iterable[CharSpan]) -> list[CharSpan]:
 def _check_span(text: str, index: int, span: object) -> CharSpan:
     """Validate one span on its own (shape, range, emptiness, label)."""
     try:
-        start_obj, end_obj, label = span  # type: ignore[misc]
+        start_obj, end_obj, label = cast("tuple[Any, Any, object]", span)
         start, end = operator.index(start_obj), operator.index(end_obj)
     except (TypeError, ValueError):
         raise LLMNERError(Errors.E405.format(index=index, kind=_describe(span))) from None

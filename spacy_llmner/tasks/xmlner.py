@@ -146,9 +146,9 @@ class XMLNERTask(LabelsView, ConfigSerialized):
         spans = self._filter(shard.text, spans, scores)
         ents: list[Span] = []
         for start, end, label in spans:
-            span = shard.char_span(start, end, label=label, alignment_mode=self._alignment_mode)
-            if span is not None and len(span) > 0:
-                ents.append(span)
+            ent = shard.char_span(start, end, label=label, alignment_mode=self._alignment_mode)
+            if ent is not None and len(ent) > 0:
+                ents.append(ent)
         return filter_spans(ents), scores
 
     def _filter(

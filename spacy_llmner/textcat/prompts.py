@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import Union, cast
 
 from ..errors import Errors, LLMNERError
 from ..prompting.prompt import ScoredAnswer
@@ -163,7 +163,7 @@ class LabelQuestionPrompt(ClassifyPrompt):
     def __new__(
         cls, messages: Sequence[Message], source: str, label: str, template_version: str | None = None
     ) -> LabelQuestionPrompt:
-        obj = super().__new__(cls, messages, source, (YES, NO), template_version)
+        obj = cast("LabelQuestionPrompt", super().__new__(cls, messages, source, (YES, NO), template_version))
         obj.label = label
         return obj
 

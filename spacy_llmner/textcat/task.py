@@ -173,7 +173,8 @@ class TextCatTask(LabelsView, ConfigSerialized):
             return
         fixed = None if self._n_demos and self._pool else build_classify_messages(labels)
         for doc in docs:
-            messages = fixed or build_classify_messages(labels, self.demonstrations_for(doc.text))
+            demos = cast("list[Demonstration]", self.demonstrations_for(doc.text))  # exclusive: single-label
+            messages = fixed or build_classify_messages(labels, demos)
             yield [ClassifyPrompt(messages, doc.text, self.labels, self._template_version)], [doc]
 
     def _question_prompts(

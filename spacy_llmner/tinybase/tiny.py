@@ -147,6 +147,7 @@ def build_model(tokenizer: Any, config: TinyConfig | None = None) -> Any:
         tie_word_embeddings=True,
         rope_theta=cfg.rope_theta,
     )
+    hf_config: Qwen2Config | LlamaConfig
     if cfg.arch == "qwen2":
         hf_config = Qwen2Config(**common)
     else:  # the copy-ready init sets query/key biases, which Llama has only when asked

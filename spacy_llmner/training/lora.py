@@ -14,7 +14,7 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..models.loading import check_adapter_dir
 from ..models.meta import ADAPTER_META, AdapterMeta, write_meta
@@ -58,7 +58,7 @@ def peft_config(settings: LoraSettings, model: Any = None, token_ids: list[int] 
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
         target_modules=targets,
-        bias=settings.bias,
+        bias=cast(Any, settings.bias),  # one of peft's literals, checked in LoraSettings
         layers_to_transform=layers,
         task_type=TaskType.CAUSAL_LM,
         trainable_token_indices=list(token_ids) if token_ids else None,

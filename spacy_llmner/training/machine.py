@@ -19,7 +19,8 @@ def cpu_info() -> dict[str, Any]:
     path = Path("/proc/cpuinfo")
     if not path.exists():
         return {"model": platform.processor() or None, "flags": []}
-    model, flags = None, set()
+    model: str | None = None
+    flags: set[str] = set()
     for line in path.read_text(encoding="utf8", errors="replace").splitlines():
         key, _, value = line.partition(":")
         key = key.strip()

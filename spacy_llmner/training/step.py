@@ -44,6 +44,7 @@ def batch_loss(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor
         return zero, 0
     prefix = batch.get("prefix_ids")
     shared = prefix is not None and prefix.shape[-1] > 0
+    prefix = prefix if prefix is not None else input_ids[:, :0]  # typed; unused when not shared
     head = _plain_head(model)
     if head is not None:
         decoder = model.get_decoder()

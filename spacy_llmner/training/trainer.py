@@ -13,7 +13,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
@@ -51,7 +51,7 @@ def training_arguments(settings: TrainSettings, output_dir: str | Path, has_eval
         remove_unused_columns=False,
         prediction_loss_only=True,
         activation_checkpointing=settings.gradient_checkpointing,
-        bf16=settings.bf16,
+        bf16=bool(settings.bf16),  # resolved by lora.with_precision before training
         use_cpu=not torch.cuda.is_available(),
         dataloader_pin_memory=torch.cuda.is_available(),
         optim="adamw_torch",
@@ -82,17 +82,17 @@ class SegmentedTrainer(Trainer):
             group_by_length=self.settings.group_by_length,
             max_tokens=self.settings.max_batch_tokens if shuffle else 0,
         )
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_sampler=sampler, collate_fn=self.data_collator, num_workers=0
+        loader: Any = torch.utils.data.DataLoader(
+            cast(Any, dataset), batch_sampler=sampler, collate_fn=self.data_collator, num_workers=0
         )
         return self.accelerator.prepare(loader)
 
     def get_train_dataloader(self) -> Any:
-        return self._loader(self.train_dataset, self.settings.batch_size, shuffle=True)
+        return self._loader(cast(SFTDataset, self.train_dataset), self.settings.batch_size, shuffle=True)
 
     def get_eval_dataloader(self, eval_dataset: Any = None) -> Any:
         dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
-        return self._loader(dataset, self.settings.eval_batch_size, shuffle=False)
+        return self._loader(cast(SFTDataset, dataset), self.settings.eval_batch_size, shuffle=False)
 
     def compute_loss(
         self,
