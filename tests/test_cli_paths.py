@@ -45,6 +45,7 @@ def _cases(tmp: Path) -> dict[str, list[list[str]]]:
         "deanonymize": [["deanonymize", str(good), out, "--items-field", "spans"],
                         ["deanonymize", missing, str(tmp / "o.jsonl"), "--items-field", "spans"]],
         "evaluate": [["evaluate", str(tmp / "nopipe"), missing]],
+        "base-wheels": [["base-wheels", "no/such-base"]],
         "release-publish": [["release-publish", str(tmp / "noadapter"), out], ["release-publish", str(tmp), out]],
     }
 
@@ -57,7 +58,7 @@ def test_every_command_is_walked(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [
     "generate", "convert", "convert-cluener", "convert-thucnews", "generate-textcat", "pretrain-base",
     "fetch-base", "base-stamp", "train", "train-textcat", "train-textcat-sft", "assemble", "anonymize",
-    "deanonymize", "evaluate", "release-publish",
+    "deanonymize", "evaluate", "release-publish", "base-wheels",
 ])
 def test_bad_paths_are_coded_errors(command: str, tmp_path: Path) -> None:
     for args in _cases(tmp_path)[command]:

