@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from .constraint import JSONAutomaton, JSONConstraint
 from ..decoding.vocab import Vocab
+from .constraint import JSONAutomaton, JSONConstraint
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """``spacy_llmner.JSONNER.v1``: the seed's answer format, label -> list of entity strings.
 
-Same prompts, sharding, labels, scorer and serialization as ``XMLNERTask`` (it subclasses it);
-only the answer differs: a JSON object read by the tolerant parser (``jsonner.parse``), its
+Same prompts, sharding, labels, scorer and serialization as ``XMLNERTask`` (both are
+``tasks.span_task.SpanTask``); only the answer differs: a JSON object read by the tolerant parser (``jsonner.parse``), its
 strings put back on every occurrence in the source (``jsonner.align``). A string that is not in
 the source is dropped and counted: the JSON format's copy constraint, applied after decoding
 when the model decodes freely (``spacy_llmner.HF.v1`` with ``decoding = "free"``). With
@@ -18,21 +18,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+from spacy.tokens import Doc
 from spacy_llm.registry import registry as llm_registry
 
 from ..errors import Errors, LLMNERError
-from . import OCCURRENCE_POLICIES, AlignStats, align_strings, parse_answer
 from ..prompting import LabelsArg, check_template_version
+from ..tagging import CharSpan
+from ..tasks.span_task import Scores, SpanTask
+from . import OCCURRENCE_POLICIES, AlignStats, align_strings, parse_answer
 from .template import JSON_TEMPLATES, is_json_template
-from ..tasks.xmlner import XMLNERTask
 
 TASK_JSON_V1 = "spacy_llmner.JSONNER.v1"
 JSON_TEMPLATE = JSON_TEMPLATES[0]
 
 
-class JSONNERTask(XMLNERTask):
+class JSONNERTask(SpanTask):
     """Entities from a JSON answer ``{"label": ["string", ...]}`` (see module docstring)."""
 
     ANSWER_FORMAT = "json"
@@ -53,9 +53,10 @@ class JSONNERTask(XMLNERTask):
         self._occurrences = occurrences
         self._aliases = dict(key_aliases or {})
         self.align_stats = AlignStats()
+        # Strings are matched at token boundaries already; no sanity filter (nothing to cut).
         super().__init__(
-            labels, label_definitions=label_definitions, alignment_mode="strict",
-            bytes_per_token=bytes_per_token, template_version=template_version,
+            labels, label_definitions=label_definitions, bytes_per_token=bytes_per_token,
+            template_version=template_version, drop_nonsense=False,
         )
 
     def _check_template(self, version: str) -> str:
@@ -67,7 +68,8 @@ class JSONNERTask(XMLNERTask):
                 "(tagged-text templates belong to spacy_llmner.XMLNER.v1)."))
         return version
 
-    def _shard_ents(self, shard: Doc, response: str) -> tuple[list[Span], dict[tuple[int, int, str], float]]:
+    def _answer_spans(self, shard: Doc, response: str) -> tuple[list[CharSpan], Scores]:
+        """Every listed string's occurrences in the shard, at token boundaries (no scores)."""
         pairs = parse_answer(str(response), self.labels, self._aliases)
         tokens = [t for t in shard if not t.is_space]
         spans, stats = align_strings(
@@ -75,8 +77,7 @@ class JSONNERTask(XMLNERTask):
             starts={t.idx for t in tokens}, ends={t.idx + len(t) for t in tokens},
         )
         self.align_stats.add(stats)
-        ents = [shard.char_span(s, e, label=label, alignment_mode="strict") for s, e, label in spans]
-        return filter_spans([ent for ent in ents if ent is not None and len(ent) > 0]), {}
+        return list(spans), {}
 
     def _cfg(self) -> dict[str, Any]:
         cfg = super()._cfg()
