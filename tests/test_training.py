@@ -621,3 +621,10 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_models: dict[str, Any]
     assert logged[0] == 1 and logged[-1] == full["steps"]  # appended, not restarted
     a, b = lora_state(straight), lora_state(second)
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+    # `touch DIR/STOP` ends a run cleanly at the next step, with a checkpoint; the file is consumed.
+    (tmp_path / "asked").mkdir()
+    (tmp_path / "asked" / "STOP").touch()
+    asked = run(fresh(), data, None, settings, tok.pad_token_id, tmp_path / "asked", tmp_path / "c.jsonl")
+    assert asked["steps"] == 1 and not asked["complete"] and not (tmp_path / "asked" / "STOP").exists()
+    assert last_checkpoint(tmp_path / "asked") is not None

@@ -175,23 +175,33 @@ class JsonlLossLog(TrainerCallback):
             file.write(json.dumps(record) + "\n")
 
 
+STOP_FILE = "STOP"
+
+
 class StopAfter(TrainerCallback):
-    """End training at the first step boundary after ``seconds`` of wall time, saving a checkpoint.
+    """End training at the first step boundary after ``seconds`` of wall time, or once a file
+    named ``STOP`` appears in the checkpoint directory, saving a checkpoint and the adapter.
 
     A long run then fits in the time a session has: the next run with the same checkpoint
-    directory resumes exactly there (same batches, optimizer and schedule).
+    directory resumes exactly there (same batches, optimizer and schedule). ``touch DIR/STOP``
+    ends a run cleanly from outside (the file is removed when the run stops).
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float | None, stop_file: Path | None = None) -> None:
         self.seconds = seconds
+        self.stop_file = stop_file
         self.start = time.perf_counter()
         self.stopped = False
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if time.perf_counter() - self.start >= self.seconds:
+        timed_out = self.seconds is not None and time.perf_counter() - self.start >= self.seconds
+        asked = self.stop_file is not None and self.stop_file.exists()
+        if timed_out or asked:
             control.should_training_stop = True
             control.should_save = True
             self.stopped = True
+            if asked and self.stop_file is not None:
+                self.stop_file.unlink(missing_ok=True)
 
 
 def last_checkpoint(directory: str | Path) -> str | None:
@@ -225,7 +235,8 @@ def run(
     """
     torch.manual_seed(settings.seed)
     resume = last_checkpoint(work_dir) if settings.save_steps else None
-    stopper = StopAfter(stop_after_s) if stop_after_s else None
+    stop_file = Path(work_dir) / STOP_FILE if settings.save_steps else None
+    stopper = StopAfter(stop_after_s, stop_file) if stop_after_s or stop_file else None
     collator = Collator(train.prefixes, pad_id=pad_id, shared_prefix=settings.shared_prefix)
     trainer = SegmentedTrainer(
         model=model,
