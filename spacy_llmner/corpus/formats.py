@@ -24,15 +24,18 @@ from typing import IO, Any, Literal
 
 from ..errors import Errors, LLMNERError
 
-Format = Literal["txt", "jsonl", "csv"]
-_SUFFIXES: dict[str, Format] = {
+# Every input format a run reads, by suffix (Parquet only through the Ray engine's reader).
+Format = Literal["txt", "jsonl", "csv", "parquet"]
+SUFFIXES: dict[str, Format] = {
     ".txt": "txt",
     ".text": "txt",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".tsv": "csv",
+    ".parquet": "parquet",
 }
+STREAMED: tuple[Format, ...] = ("txt", "jsonl", "csv")  # what a file is streamed record by record as
 
 
 Renderer = Callable[[str | None, list[dict[str, Any]]], str]
@@ -51,11 +54,11 @@ class Record:
 def detect_format(path: Path, fmt: str = "auto") -> Format:
     """The file format from ``fmt`` or, for ``auto``, from the suffix."""
     if fmt != "auto":
-        if fmt not in ("txt", "jsonl", "csv"):
+        if fmt not in STREAMED:
             raise LLMNERError(Errors.E212.format(path=path))
         return fmt  # type: ignore[return-value]
-    found = _SUFFIXES.get(path.suffix.lower())
-    if found is None:
+    found = SUFFIXES.get(path.suffix.lower())
+    if found not in STREAMED:
         raise LLMNERError(Errors.E212.format(path=path))
     return found
 

@@ -15,20 +15,11 @@ import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import Errors, LLMNERError
+from .formats import SUFFIXES, Format
 
-Format = Literal["txt", "jsonl", "csv", "parquet"]
-SUFFIXES: dict[str, Format] = {
-    ".txt": "txt",
-    ".text": "txt",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".parquet": "parquet",
-}
 #: Formats neither engine anonymizes (a clear error, not a silent skip).
 _REFUSED = {".spacy": "a DocBin"}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ..models.hf import HFModel
 from .catalog import DEFAULT_RELEASE, base_cache, get_release
@@ -72,15 +71,6 @@ class ReleasedModel(HFModel):
         return self
 
 
-def make_released_model(
-    name: str = DEFAULT_RELEASE,
-    device: str | None = None,
-    dtype: str | None = None,
-    batch_size: int = 16,
-    max_draft: int = 16,
-    share_base: bool = False,
-) -> Any:
-    """Registered as ``spacy_llmner.Released.v1``."""
-    return ReleasedModel(
-        name, device=device, dtype=dtype, batch_size=batch_size, max_draft=max_draft, share_base=share_base
-    )
+# Registered as ``spacy_llmner.Released.v1``: the class itself, so the config schema is
+# __init__'s signature (as HF.v1 does).
+make_released_model = ReleasedModel
