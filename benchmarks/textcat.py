@@ -7,12 +7,11 @@
     python benchmarks/textcat.py collect metrics/textcat --output benchmarks/results/textcat.json
 
 ``score`` works for any spaCy pipeline that sets ``doc.cats`` (spaCy ``textcat``, spacy-llm
-``llm_textcat`` with ``spacy_llmner.TextCat.v1``, a classification-head component): the
-predicted label is the argmax of ``doc.cats``, the gold label the argmax of the gold cats
-(one-hot, exclusive classes). Reported: accuracy, macro-F1 over the gold label set, per-label
-P/R/F1 and support, rare-class F1 (mean F1 over the ``--rare`` labels), documents per second
-(after one warm-up document, so lazy weight loading is counted apart as ``load_seconds``).
-Counts and timings only, never text.
+``llm_textcat`` with ``spacy_llmner.TextCat.v1``, a classification-head component); the scoring
+itself is ``spacy_llmner.textcat.scoring``. Reported: accuracy, macro-F1 over the gold label set,
+per-label P/R/F1 and support, rare-class F1 (mean F1 over the ``--rare`` labels), documents per
+second (after one warm-up document, so lazy weight loading is counted apart as
+``load_seconds``). Counts and timings only, never text.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ import re
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py, however this file is loaded
 from _results import machine, read_rows  # noqa: E402
+
+from spacy_llmner.textcat.scoring import parse_rare, score_pipeline  # noqa: E402
 
 cli = typer.Typer(add_completion=False)
 
@@ -58,77 +58,6 @@ SEED_FINDINGS: list[dict[str, str]] = [
 ]
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4)}
-
-
-def cats_metrics(
-    gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str], rare: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Accuracy, macro-F1 over ``labels``, per-label P/R/F1/support, rare-class F1.
-
-    A label's F1 is 0 when it has no true positive. Macro-F1 averages every label in ``labels``
-    that has gold documents or predictions (a label with neither has no defined F1). A predicted
-    label outside ``labels`` counts as a wrong answer (a false negative of the gold label).
-    Rare-class F1 is the mean F1 of the ``rare`` labels (None when none are given).
-    """
-    if len(gold) != len(predicted):
-        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for g, p in zip(gold, predicted):
-        if g == p:
-            tp[g] += 1
-        else:
-            fn[g] += 1
-            fp[p] += 1
-    support = Counter(gold)
-    per_label = {lab: {**_prf(tp[lab], fp[lab], fn[lab]), "support": support[lab]} for lab in labels}
-    defined = [lab for lab in labels if support[lab] or fp[lab]]
-    macro = sum(per_label[lab]["f"] for lab in defined) / len(defined) if defined else 0.0
-    unknown = [lab for lab in rare if lab not in per_label]
-    if unknown:
-        raise ValueError(f"rare labels {unknown} are not among the labels {list(labels)}")
-    rare_f1 = sum(per_label[lab]["f"] for lab in rare) / len(rare) if rare else None
-    return {
-        "accuracy": round(sum(tp.values()) / len(gold), 4) if gold else 0.0,
-        "macro_f1": round(macro, 4),
-        "rare_labels": list(rare),
-        "rare_f1": round(rare_f1, 4) if rare_f1 is not None else None,
-        "per_label": per_label,
-        "predicted_outside_labels": sum(n for lab, n in fp.items() if lab not in per_label),
-    }
-
-
-def argmax_label(cats: Mapping[str, float]) -> str:
-    """The label with the highest score (first in order on ties)."""
-    return max(cats, key=lambda lab: cats[lab])
-
-
-def read_gold(path: Path) -> tuple[list[str], list[str], list[str]]:
-    """Texts, gold labels (argmax of the one-hot cats) and the label list of a textcat DocBin."""
-    import spacy
-    from spacy.tokens import DocBin
-
-    from spacy_llmner.errors import Errors, LLMNERError
-
-    if not path.is_file():
-        raise LLMNERError(Errors.E108.format(path=path))
-    vocab = spacy.blank("xx").vocab
-    texts, gold, labels = [], [], {}
-    for i, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
-        if not doc.cats:
-            raise LLMNERError(Errors.E666.format(path=path, index=i))
-        texts.append(doc.text)
-        gold.append(argmax_label(doc.cats))
-        labels.update(dict.fromkeys(doc.cats))
-    return texts, gold, list(labels)
-
-
 @cli.command("score")
 def score(
     pipeline: Path = typer.Argument(..., help="Pipeline directory (anything spacy.load takes)"),
@@ -140,37 +69,13 @@ def score(
     limit: int = typer.Option(0, help="Score only the first N documents (0: all)"),
 ) -> None:
     """Run a pipeline once over the gold texts; accuracy, macro/per-label/rare F1, docs/s."""
-    import spacy
-
-    from spacy_llmner.errors import Errors, LLMNERError
-
-    texts, gold, labels = read_gold(data)
-    if limit > 0:
-        texts, gold = texts[:limit], gold[:limit]
-    rare_labels = [lab.strip() for lab in rare.split(",") if lab.strip()]
-    start = time.perf_counter()
-    nlp = spacy.load(pipeline)
-    if texts:
-        list(nlp.pipe(texts[:1]))  # warm-up: lazily loaded weights are counted in load_seconds
-    load_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    docs = list(nlp.pipe(texts, batch_size=batch_size))
-    seconds = time.perf_counter() - start
-    predicted = []
-    for i, doc in enumerate(docs):
-        if not doc.cats:
-            raise LLMNERError(Errors.E667.format(pipeline=pipeline, index=i))
-        predicted.append(argmax_label(doc.cats))
-    report: dict[str, Any] = {"name": name, "pipeline": str(pipeline), "data": str(data),
-                              "components": nlp.pipe_names, "docs": len(texts)}
-    report.update(cats_metrics(gold, predicted, labels, rare_labels))
-    report.update(seconds=round(seconds, 3), docs_per_s=round(len(texts) / seconds, 2) if seconds else None,
-                  load_seconds=round(load_seconds, 2), batch_size=batch_size, machine=machine())
+    report = score_pipeline(pipeline, data, name, parse_rare(rare), batch_size, limit)
+    report["machine"] = machine()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf8")
     rare_txt = f" | rare F1 {report['rare_f1']:.4f}" if report["rare_f1"] is not None else ""
     typer.echo(f"{name}: accuracy {report['accuracy']:.4f} | macro-F1 {report['macro_f1']:.4f}{rare_txt} | "
-               f"{len(texts)} docs, {report['docs_per_s']} docs/s")
+               f"{report['docs']} docs, {report['docs_per_s']} docs/s")
 
 
 @cli.command("timed", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

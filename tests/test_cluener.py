@@ -88,19 +88,15 @@ def test_cluener_preset_has_the_seeds_names_and_definitions() -> None:
 
 
 def test_seed_measure_counts_label_string_pairs_once_per_document() -> None:
-    import importlib.util
+    from spacy_llmner.evaluation.cluener import string_scores
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "cluener.py"
-    spec = importlib.util.spec_from_file_location("cluener_bench", path)
-    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(bench)  # type: ignore[union-attr]
     text = "叶老桂说叶老桂在浙商银行。"
     gold = [[(0, 3, "name"), (4, 7, "name"), (8, 12, "company")]]
     found_once = [[(0, 3, "name")]]
-    strings = bench.string_scores([text], gold, found_once)["overall"]
+    strings = string_scores([text], gold, found_once)["overall"]
     assert (strings["tp"], strings["fp"], strings["fn"]) == (1, 0, 1)  # one of two distinct pairs
     wrong_label = [[(0, 3, "company"), (8, 12, "company")]]
-    assert bench.string_scores([text], gold, wrong_label)["per_label"]["name"]["fn"] == 1
+    assert string_scores([text], gold, wrong_label)["per_label"]["name"]["fn"] == 1
 
 
 def test_project_has_the_cluener_workflow() -> None:

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from spacy.tokens import DocBin
 
 from spacy_llmner.data.blank import blank
 from spacy_llmner.data.heldout import HELDOUT_IDS, HELDOUT_KINDS
+from spacy_llmner.textcat.scoring import cats_metrics, score_pipeline
 from spacy_llmner.textcat.synth import NO_PHI, PHI, corpus, task_labels, to_textcat_docbin
 from spacy_llmner.textcat.thucnews import convert, quotas, split_indices
 from spacy_llmner.errors import LLMNERError
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = [lab for lab in "abcd" for _ in range(60)]  # 4 balanced labels of 60
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("textcat_bench", ROOT / "benchmarks" / "textcat.py")
-    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(bench)  # type: ignore[union-attr]
-    return bench
 
 
 # --- THUCNews conversion ---------------------------------------------------------------------
@@ -141,26 +133,21 @@ def test_kind_corpus_labels_are_train_side_kinds_and_test_uses_held_out_template
 
 
 def test_metrics_on_a_hand_made_case() -> None:
-    bench = _bench()
     gold = ["a", "a", "b", "b", "c"]
     pred = ["a", "b", "b", "b", "a"]
-    m = bench.cats_metrics(gold, pred, ["a", "b", "c", "d"], rare=["c", "a"])
+    m = cats_metrics(gold, pred, ["a", "b", "c", "d"], rare=["c", "a"])
     assert m["accuracy"] == 0.6
     assert m["per_label"]["a"] == {"p": 0.5, "r": 0.5, "f": 0.5, "support": 2}
     assert m["per_label"]["b"]["f"] == 0.8 and m["per_label"]["c"]["f"] == 0.0
     assert m["macro_f1"] == round((0.5 + 0.8 + 0.0) / 3, 4)  # d: no gold, no prediction: no F1
     assert m["rare_f1"] == 0.25
-    assert bench.cats_metrics(gold, pred, ["a", "b", "c"])["rare_f1"] is None
-    outside = bench.cats_metrics(["a", "b"], ["a", "zzz"], ["a", "b"])
+    assert cats_metrics(gold, pred, ["a", "b", "c"])["rare_f1"] is None
+    outside = cats_metrics(["a", "b"], ["a", "zzz"], ["a", "b"])
     assert outside["per_label"]["b"]["r"] == 0.0 and outside["predicted_outside_labels"] == 1
 
 
 def test_score_runs_any_pipeline_that_sets_cats(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     import spacy
-
-    bench = _bench()
 
     labels = ["PHI", "NO_PHI"]
     pipe = spacy.blank("en")
@@ -173,11 +160,7 @@ def test_score_runs_any_pipeline_that_sets_cats(tmp_path: Path) -> None:
     pipe.to_disk(tmp_path / "pipe")
     splits = corpus("phi", 0, 0, 6, seed=0)
     to_textcat_docbin("phi", splits["test"]).to_disk(tmp_path / "test.spacy")
-    out = tmp_path / "row.json"
-    result = CliRunner().invoke(bench.cli, ["score", str(tmp_path / "pipe"), str(tmp_path / "test.spacy"),
-                                            "--name", "t", "--output", str(out), "--rare", "PHI"])
-    assert result.exit_code == 0, result.output
-    row = json.loads(out.read_text(encoding="utf8"))
+    row = score_pipeline(tmp_path / "pipe", tmp_path / "test.spacy", "t", rare=["PHI"])
     assert row["docs"] == 6 and set(row["per_label"]) == set(labels) and row["docs_per_s"] > 0
     assert row["rare_f1"] == row["per_label"]["PHI"]["f"]
     dumped = json.dumps(row, ensure_ascii=False)
@@ -197,7 +180,6 @@ def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: P
     untrained head), both on a tiny random base."""
     import spacy
     from spacy_llm.registry import registry as llm_registry
-    from typer.testing import CliRunner
 
     from spacy_llmner.textcat.task import make_textcat_task
     from spacy_llmner.tinybase.tiny import save
@@ -217,11 +199,7 @@ def test_score_runs_llm_pipelines(component: str, tiny_models: dict, tmp_path: P
         nlp.add_pipe("llm_textcat_head", config={"base": str(base), "labels": [PHI, NO_PHI]})
     nlp.to_disk(tmp_path / "pipe")
     to_textcat_docbin("phi", corpus("phi", 0, 0, 4, seed=0)["test"]).to_disk(tmp_path / "test.spacy")
-    out = tmp_path / "row.json"
-    result = CliRunner().invoke(_bench().cli, ["score", str(tmp_path / "pipe"), str(tmp_path / "test.spacy"),
-                                               "--name", "llm", "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    row = json.loads(out.read_text(encoding="utf8"))
+    row = score_pipeline(tmp_path / "pipe", tmp_path / "test.spacy", "llm")
     assert row["components"] == [component] and row["docs"] == 4
     assert sum(v["support"] for v in row["per_label"].values()) == 4
 
@@ -233,3 +211,14 @@ def test_phi_summary_reports_the_length_only_bar() -> None:
     bar = summary("phi", splits, 0)["length_only_baseline"]
     assert 0.5 <= bar["train_accuracy"] <= 1.0 and 0.0 <= bar["test_accuracy"] <= 1.0
     assert "length_only_baseline" not in summary("kind", corpus("kind", 10, 0, 5, seed=0), 0)
+
+
+def test_retrieval_metrics_on_a_hand_made_case() -> None:
+    """benchmarks/retrieval.py's measures: precision@k over all and rare titles, rare recall."""
+    from spacy_llmner.textcat.scoring import retrieval_metrics
+
+    pool = ["a", "a", "r", "b"]
+    m = retrieval_metrics([[0, 3], [2, 1], [3, 3]], ["a", "r", "b"], pool, rare=["r", "z"])
+    assert m["precision_at_k"] == round(4 / 6, 4) and m["rare_precision_at_k"] == 0.5
+    assert m["rare_recall"] == 1.0 and m["rare_recall_per_label"] == {"r": 1.0, "z": None}
+    assert m["rare_test_docs"] == 1

@@ -23,33 +23,44 @@ from ..training.sft import doc_spans, read_docbin
 Example = tuple[str, list[CharSpan]]
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+def prf(tp: int, fp: int, fn: int, digits: int = 6) -> dict[str, float | int]:
+    """Precision, recall and F1 from counts, with the counts kept so reports can be merged.
+
+    The one P/R/F1 formula of the package: NER, the CLUENER string measure and text
+    classification (``textcat/scoring.py``, which reports 4 digits) all score with it."""
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(p, 6), "r": round(r, 6), "f": round(f, 6), "tp": tp, "fp": fp, "fn": fn, "support": tp + fn}
+    return {"p": round(p, digits), "r": round(r, digits), "f": round(f, digits), "tp": tp, "fp": fp, "fn": fn,
+            "support": tp + fn}
+
+
+def score_labelled_sets(
+    gold: Sequence[Iterable[tuple[Any, ...]]], predicted: Sequence[Iterable[tuple[Any, ...]]]
+) -> dict[str, Any]:
+    """Micro-averaged and per-label P/R/F1 over per-document sets of items whose last element
+    is the label: exact spans ``(start, end, label)`` here, ``(string, label)`` for CLUENER's
+    string measure, so both count matches the same way."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for gold_items, pred_items in zip(gold, predicted, strict=True):
+        g, p = set(gold_items), set(pred_items)
+        tp.update(item[-1] for item in g & p)
+        fp.update(item[-1] for item in p - g)
+        fn.update(item[-1] for item in g - p)
+    labels = sorted(set(tp) | set(fp) | set(fn))
+    return {
+        "overall": prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
+        "per_label": {lab: prf(tp[lab], fp[lab], fn[lab]) for lab in labels},
+    }
 
 
 def score_spans(
     gold: Sequence[Iterable[CharSpan]], predicted: Sequence[Iterable[CharSpan]]
 ) -> dict[str, Any]:
     """Micro-averaged and per-label P/R/F1 over exact typed character spans."""
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for gold_spans, pred_spans in zip(gold, predicted, strict=True):
-        g, p = set(gold_spans), set(pred_spans)
-        for _, _, label in g & p:
-            tp[label] += 1
-        for _, _, label in p - g:
-            fp[label] += 1
-        for _, _, label in g - p:
-            fn[label] += 1
-    labels = sorted(set(tp) | set(fp) | set(fn))
-    return {
-        "overall": _prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
-        "per_label": {lab: _prf(tp[lab], fp[lab], fn[lab]) for lab in labels},
-    }
+    return score_labelled_sets(gold, predicted)
 
 
 def score_chars(
@@ -67,7 +78,7 @@ def score_chars(
         tp += len(g & p)
         fp += len(p - g)
         fn += len(g - p)
-    return _prf(tp, fp, fn)
+    return prf(tp, fp, fn)
 
 
 def _overlaps(a: CharSpan, b: CharSpan) -> bool:
@@ -201,9 +212,9 @@ def merge_scores(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for counts in labels.values():
         total.update(counts)
     merged: dict[str, Any] = {
-        "overall": _prf(total["tp"], total["fp"], total["fn"]),
-        "per_label": {lab: _prf(c["tp"], c["fp"], c["fn"]) for lab, c in sorted(labels.items())},
-        "chars": _prf(chars["tp"], chars["fp"], chars["fn"]),
+        "overall": prf(total["tp"], total["fp"], total["fn"]),
+        "per_label": {lab: prf(c["tp"], c["fp"], c["fn"]) for lab, c in sorted(labels.items())},
+        "chars": prf(chars["tp"], chars["fp"], chars["fn"]),
     }
     if parts and all("errors" in part for part in parts):
         kinds: Counter[str] = Counter()
