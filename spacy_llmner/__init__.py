@@ -24,9 +24,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .textcat.component import TextCatHead
     from .released import load
     from .scores import get_entity_score, set_entity_scores
+    from .textcat.component import TextCatHead
 
 __version__ = "0.1.0"
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-_package = "spacy_llmner"
 from .errors import Errors, LLMNERError
-from .prompting import PRESETS, resolve_labels
 from .jsonner.template import is_json_template
+from .prompting import PRESETS, resolve_labels
 from .training.lora import read_meta
+
+_package = "spacy_llmner"
 
 
 def _labels_arg(labels: dict[str, str]) -> Any:
@@ -80,9 +81,10 @@ def assemble(
     policy: str | None = None,
 ) -> Path:
     """Build the pipeline and save it; labels default to those the adapter was trained with."""
-    import spacy
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
 
-    from importlib.metadata import PackageNotFoundError, version as dist_version
+    import spacy
 
     meta = read_meta(adapter) if adapter else {}
     trained = meta.get("labels")

@@ -9,15 +9,15 @@ from __future__ import annotations
 from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
-from .textcat import component, gate  # noqa: F401 - register the llm_textcat_head and llmner_phi_gate factories
-from .textcat.embedding import make_embedding_similarity  # torch loads on first use, not here
+from .jsonner.task import TASK_JSON_V1, make_jsonner_task
 from .models.hf import make_hf_model
 from .prompting.labels import make_labels
-from .textcat.retrieval import make_char_ngram_tfidf
 from .released.model import make_released_model
-from .jsonner.task import TASK_JSON_V1, make_jsonner_task
-from .textcat.task import make_textcat_task
 from .tasks.xmlner import make_xmlner_task
+from .textcat import component, gate  # noqa: F401 - register the llm_textcat_head and llmner_phi_gate factories
+from .textcat.embedding import make_embedding_similarity  # torch loads on first use, not here
+from .textcat.retrieval import make_char_ngram_tfidf
+from .textcat.task import make_textcat_task
 
 TASK_V1 = "spacy_llmner.XMLNER.v1"
 MODEL_V1 = "spacy_llmner.HF.v1"

@@ -30,7 +30,9 @@ GPUS_PER_ACTOR = typer.Option(0.0, "--gpus-per-actor", min=0.0, help="ray: GPUs 
 
 def shard_size_option(default: int, unit: str) -> Any:
     """``--shard-size``: ``unit`` per shard, the unit of work (and of resume) on Ray."""
-    return typer.Option(default, "--shard-size", min=0, help=f"{unit} per shard, the unit of work and of resume (0: one per file).")
+    return typer.Option(
+        default, "--shard-size", min=0, help=f"{unit} per shard, the unit of work and of resume (0: one per file)."
+    )
 
 
 # Config overrides as in ``spacy train``: ``--training.epochs 3 --lora.r 8``.

@@ -15,7 +15,9 @@ from ._app import app
 
 @app.command("convert-cluener")
 def convert_cluener_command(
-    input_path: Path = typer.Argument(..., help='Official CLUENER (train.json, dev.json: {"text", "label": {...}}) or span JSONL.'),
+    input_path: Path = typer.Argument(
+        ..., help='Official CLUENER (train.json, dev.json: {"text", "label": {...}}) or span JSONL.'
+    ),
     output_path: Path = typer.Argument(..., help="Output .spacy file."),
     limit: int = typer.Option(0, "--limit", min=0, help="Keep a seeded sample of N documents (0: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sample (same seed, same documents)."),

@@ -17,7 +17,9 @@ def evaluate_cli(
     pipeline: str = typer.Argument(..., help="Pipeline directory, installed package or released model name (phi-smollm2)"),
     data: Path = typer.Argument(..., help="Gold data: .spacy DocBin or JSONL with {text, spans}", exists=True),
     output: Path = typer.Option(Path("metrics/scores.json"), "--output", "-o", help="Scores JSON"),
-    label_map: Optional[str] = typer.Option(None, help="Gold label renames: a JSON file or 'old=new,other=' (empty target drops the label)"),
+    label_map: Optional[str] = typer.Option(
+        None, help="Gold label renames: a JSON file or 'old=new,other=' (empty target drops the label)"
+    ),
     f1_plot: Optional[Path] = typer.Option(None, help="PNG bar chart of per-label F1"),
     loss_log: list[str] = typer.Option([], "--loss-log", help="NAME=PATH of a JSON-lines loss log to plot (repeatable)"),
     loss_plot: Optional[Path] = typer.Option(None, help="PNG loss curve(s) from --loss-log"),
@@ -34,8 +36,8 @@ def evaluate_cli(
 ) -> None:
     """Score entities exactly (start, end and label must match); report docs/s."""
     from ..data import parse_label_map
-    from ..pipelines import load_pipeline
     from ..evaluation.ner import apply_label_map, evaluate, plot_f1, plot_loss, read_examples
+    from ..pipelines import load_pipeline
 
     if code is not None:
         from ..distributed.worker import import_code

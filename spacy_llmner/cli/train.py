@@ -18,6 +18,7 @@ import typer
 from ._app import app
 from ._options import OVERRIDES, overrides, report
 
+
 @app.command("pretrain-base", context_settings=OVERRIDES)
 def pretrain_base_cli(
     ctx: typer.Context,
@@ -122,7 +123,8 @@ def assemble_cli(
         "canonical", help="'canonical': copy only as the tokenizer splits the text; 'any': every split"
     ),
     decoding: str = typer.Option(
-        "auto", help="'auto': copy-constrained, but free for JSON answers and prefix adapters; or 'constrained', 'reference', 'free'"
+        "auto",
+        help="'auto': copy-constrained, but free for JSON answers and prefix adapters; or 'constrained', 'reference', 'free'",
     ),
     policy: Optional[str] = typer.Option(
         None, help="De-identification policy of the task: 'safe_harbor' (no ages <= 89, no times of day) or none"

@@ -11,7 +11,7 @@ import functools
 from spacy.language import Language
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def blank(lang: str = "en") -> Language:
     """``spacy.blank(lang)``, built once; only its tokenizer and vocab are used."""
     import spacy

@@ -29,9 +29,9 @@ from faker import Faker
 from ..errors import Errors, LLMNERError
 from ..tagging.labels import CharSpan
 from .blank import blank
+from .heldout import HELDOUT_TEMPLATES, TEMPLATE_SIDES, TemplateSide, template_id
 from .labels import HIPAA_LABELS
 from .slots import Context, Piece, expand, template_labels
-from .heldout import HELDOUT_TEMPLATES, TEMPLATE_SIDES, TemplateSide, template_id
 from .templates import FOCUS, KINDS, Kind
 
 DEFAULT_LOCALES: tuple[str, ...] = ("en_US", "en_GB", "en_CA", "en_AU")
@@ -64,18 +64,18 @@ class GeneratedDoc:
     template_ids: tuple[str, ...] = ()  # ``heldout.template_id`` of every clause used, in order
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _faker(locale: str) -> Faker:
     """One Faker per locale; reseeded for every document, so sharing it keeps determinism."""
     return Faker(locale)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _labels_of(template: str) -> frozenset[str]:
     return template_labels(template)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pool(
     templates: tuple[str, ...], no_entities: bool, side: Literal["all", "train", "held"] = "all"
 ) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ TemplateSide = Literal["all", "train", "heldout"]  # no partition / train-side o
 TEMPLATE_SIDES: tuple[str, ...] = ("all", "train", "heldout")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def template_id(template: str) -> str:
     """A stable 12-hex-digit identity of a template (its text, hashed; never the text itself)."""
     return hashlib.sha256(f"spacy_llmner.template/{template}".encode()).hexdigest()[:12]

@@ -26,12 +26,14 @@ import datetime as dt
 import ipaddress
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, cast
+from typing import cast
 
 from faker import Faker
 
-from . import dates, identifiers as ids, vocab
+from . import dates, vocab
+from . import identifiers as ids
 
 Piece = tuple[str, "str | None"]
 SlotFn = Callable[["Context"], list[Piece]]
@@ -667,7 +669,8 @@ def _url(ctx: Context) -> str:
     if r == 3:
         return f"www.{site}/appointments?id={ids.digits(rng, 8)}"
     if r == 4:
-        return f"https://{ctx.fake.domain_name()}/{rng.choice(('u', 'profile', 'share', 'r'))}/{ids.letters(rng, 6, ids.ALNUM).lower()}"
+        path = rng.choice(("u", "profile", "share", "r"))
+        return f"https://{ctx.fake.domain_name()}/{path}/{ids.letters(rng, 6, ids.ALNUM).lower()}"
     return f"http://{ctx.fake.domain_name()}/{first}-{last}"
 
 
@@ -815,7 +818,8 @@ for _name, _pool in {
 }.items():
     slot(_name)(plain(_choice(_pool)))
 slot("yearctx")(plain(lambda ctx: ctx.rng.choice(vocab.YEAR_CONTEXTS).format(y=ctx.rng.randint(1998, 2024))))
-slot("amount")(plain(lambda ctx: f"{'£' if ctx.locale == 'en_GB' else '$'}{ctx.rng.randint(5, 900)}.{ctx.rng.randint(0, 99):02d}"))
+slot("amount")(plain(lambda ctx: (
+    f"{'£' if ctx.locale == 'en_GB' else '$'}{ctx.rng.randint(5, 900)}.{ctx.rng.randint(0, 99):02d}")))
 
 # --- tables and lists --------------------------------------------------------------------------
 
@@ -933,7 +937,8 @@ slot("drip")(plain(lambda ctx: _rng_pick(ctx, vocab.DRIPS)))
 slot("lab_panel")(plain(lambda ctx: _rng_pick(ctx, vocab.LAB_PANELS)))
 slot("finding")(plain(lambda ctx: ctx.rng.choice(vocab.ICU_FINDINGS)))
 slot("shift")(plain(lambda ctx: ctx.rng.choice(vocab.SHIFTS)))
-slot("mil_time", "DATE_TIME")(one("DATE_TIME", lambda ctx: f"{ctx.rng.randint(0, 23):02d}{ctx.rng.choice(('00', '15', '30', '45'))}"))
+slot("mil_time", "DATE_TIME")(one(
+    "DATE_TIME", lambda ctx: f"{ctx.rng.randint(0, 23):02d}{ctx.rng.choice(('00', '15', '30', '45'))}"))
 slot("short_date", "DATE_TIME")(one("DATE_TIME", lambda ctx: (
     lambda d: f"{d.month}/{d.day}" if ctx.locale == "en_US" or ctx.rng.random() < 0.5 else f"{d.day}/{d.month}"
 )(_past(ctx, 60))))

@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Errors, LLMNERError
-from ._ray import require_ray
 from ..corpus.assemble import assemble, write_error_file
 from ..corpus.inputs import InputFile, Shard, check_csv_column, check_parquet_column, default_delimiter, discover, plan
 from ..corpus.manifest import Manifest, digest
 from ..corpus.records import part_paths
 from ..corpus.shards import AnonymizeSettings
+from ..errors import Errors, LLMNERError
+from ._ray import require_ray
 from .execute import Cluster, run_shards
 from .worker import STATS, AnonymizeWorker, check_settings
 
@@ -54,7 +54,10 @@ class RunStats:
         )
 
 
-def _job(settings: AnonymizeSettings, files: Sequence[InputFile], pipeline: str, shard_size: int, key: str | None, salt: str | None) -> dict[str, Any]:
+def _job(
+    settings: AnonymizeSettings, files: Sequence[InputFile], pipeline: str, shard_size: int, key: str | None,
+    salt: str | None,
+) -> dict[str, Any]:
     return {
         "settings": settings.fingerprint(),
         "pipeline": str(pipeline),

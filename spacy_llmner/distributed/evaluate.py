@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..corpus.inputs import Shard, discover, plan
+from ..corpus.shards import import_code
 from ..errors import Errors, LLMNERError
 from ._ray import require_ray
 from .execute import Cluster, run_shards
-from ..corpus.inputs import Shard, discover, plan
-from ..corpus.shards import import_code
 
 RESULT = ("shard", "part", "error")
 

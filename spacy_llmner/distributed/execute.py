@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..corpus.inputs import Shard
 from ..errors import Errors, LLMNERError
 from ._ray import require_ray
-from ..corpus.inputs import Shard
 
 _CODED = re.compile(r"\[E\d{3}\][^\n]*")
 

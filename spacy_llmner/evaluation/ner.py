@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..data.spans import read_span_records
 from ..errors import Errors, LLMNERError
 from ..tagging import CharSpan
-from ..data.spans import read_span_records
 from ..training.sft import doc_spans, read_docbin
 
 Example = tuple[str, list[CharSpan]]

@@ -20,13 +20,12 @@ from ..decoding import Constraint, FastDecoder, FastOptions, Vocab, decode_refer
 from ..decoding.label_trie import LabelTrie
 from ..errors import Errors, LLMNERError
 from ..prompting import ChatFrame, PromptFrame, document_ids, eos_ids, prompt_frame
-from ..prompting.prompt import ScoredAnswer
-from ..prompting.prompt import TaggedResponse
+from ..prompting.prompt import ScoredAnswer, TaggedResponse
 from ..ty import LabelScoringPrompt, TaggingPrompt
 from .files import EMBED_BASE_MAX_MB
 from .label_scoring import score_sequences
-from .meta import AdapterMeta
 from .loading import check_adapter_dir
+from .meta import AdapterMeta
 from .weights import (
     ADAPTER_DIR,
     BASE_DIR,
@@ -250,9 +249,10 @@ class HFModel:
 
     def classify(self, prompts: Sequence[LabelScoringPrompt]) -> list[ScoredAnswer]:
         """Score every allowed answer of each prompt exactly (``label_scoring.py``) and answer with
-        the most probable label (for a multi-label question, of ``yes`` and ``no``). ``decoding`` does not apply: the answers are the label trie's
-        complete paths, all scored. The frame is not cached: retrieved demonstrations make each
-        prompt's conversation its own. E608 when prompt + longest answer exceed the context."""
+        the most probable label (for a multi-label question, of ``yes`` and ``no``). ``decoding``
+        does not apply: the answers are the label trie's complete paths, all scored. The frame is
+        not cached: retrieved demonstrations make each prompt's conversation its own. E608 when
+        prompt + longest answer exceed the context."""
         self._check_classify_adapter()
         tok = self.tokenizer
         out: list[ScoredAnswer] = []

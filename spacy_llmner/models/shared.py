@@ -51,8 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
-from .meta import read_peft_config
 from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
+from .meta import read_peft_config
 
 logger = logging.getLogger("spacy_llmner")
 

@@ -13,8 +13,8 @@ from .frame import (
     eos_ids,
     prompt_frame,
 )
-from .prompt import TaggedResponse, XMLPrompt
 from .labels import HIPAA, PRESETS, LabelsArg, is_valid_label, make_labels, resolve_labels
+from .prompt import TaggedResponse, XMLPrompt
 from .template import (
     TEMPLATE_VERSION,
     TEMPLATE_VERSIONS,

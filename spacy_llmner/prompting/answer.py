@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..jsonner import render_answer
-from ..tagging import CharSpan, render
 from ..jsonner.template import is_json_template
+from ..tagging import CharSpan, render
 
 
 def render_completion(

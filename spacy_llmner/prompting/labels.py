@@ -13,7 +13,6 @@ from ..errors import Errors, LLMNERError
 from ..tagging.labels import is_valid_label, suggest_label
 from .presets_zh import CLUENER
 
-
 # HIPAA Safe Harbor identifiers, with Presidio's entity names where Presidio has one.
 HIPAA: dict[str, str] = {
     "PERSON": "Name of a person (patient, relative, clinician or any other individual)",

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 
 from .template import Message, document_message, flatten
 
-
 #: The answer formats a span prompt can ask for; a model routes each to its decoder by this name.
 ANSWER_FORMATS = ("tagged", "json")
 

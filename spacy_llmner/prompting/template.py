@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsonner.template import JSON_TEMPLATES, build_json_messages, is_json_template
 from ..tagging import CharSpan, escape, render
 from ..tagging.labels import close_tag, open_tag
-from ..jsonner.template import JSON_TEMPLATES, build_json_messages, is_json_template
 
 Message = dict[str, str]
 
@@ -125,7 +125,8 @@ def build_messages(
         return build_json_messages(labels)
     label_list = "\n".join(f"{label}: {description}" for label, description in labels.items())
     if version == "v2":
-        return [{"role": "system", "content": _SYSTEM_V2.format(example=f"{open_tag(first)}...{close_tag(first)}", label_list=label_list)}]
+        shown = f"{open_tag(first)}...{close_tag(first)}"
+        return [{"role": "system", "content": _SYSTEM_V2.format(example=shown, label_list=label_list)}]
     example = example or default_example(labels)
     hint = (
         f"a {labels[first][0].lower() + labels[first][1:]} should be enclosed within "

@@ -6,10 +6,9 @@ a silently fixed annotation would teach the model something the annotator never 
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import operator
 from collections.abc import Iterable
+from typing import Any, cast
 
 from ..errors import Errors, LLMNERError
 from .escape import escape

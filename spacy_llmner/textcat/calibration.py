@@ -50,7 +50,9 @@ def fit_temperature(
     return float(math.exp(best)) if f(best) <= f(0.0) else 1.0
 
 
-def _binary(logits: torch.Tensor, targets: torch.Tensor, exclusive: bool, temperature: float, threshold: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _binary(
+    logits: torch.Tensor, targets: torch.Tensor, exclusive: bool, temperature: float, threshold: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(confidence, correct) per decision: per doc (exclusive) or per (doc, label)."""
     scaled = logits.double() / temperature
     if exclusive:

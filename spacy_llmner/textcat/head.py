@@ -16,6 +16,7 @@ from ..errors import Errors, LLMNERError
 from ..models.loading import check_adapter_dir
 from ..models.meta import HEAD_KIND, HEAD_META, HEAD_WEIGHTS, HeadMeta, has_lora, read_head_meta, write_meta
 
+
 def check_head_dir(path: str | Path) -> HeadMeta:
     """Head files present (E623), peft files complete when there are any (E008/E007)."""
     path = Path(path)

@@ -1,8 +1,9 @@
 """The text-classification prompts (seed 003), versioned with ``spacy_llmner.TextCat.v1``.
 
-Exclusive classes (template ``textcat1``): the model sees the label list (with one-line descriptions) and the rules (answer with exactly one
-label, nothing else), then k demonstrations as user/assistant turns (text → label) ordered by
-similarity, the most similar last, nearest the text; then the text. Its answer is the label text
+Exclusive classes (template ``textcat1``): the model sees the label list (with one-line
+descriptions) and the rules (answer with exactly one label, nothing else), then k demonstrations
+as user/assistant turns (text → label) ordered by similarity, the most similar last, nearest the
+text; then the text. Its answer is the label text
 itself, followed by the chat template's end marker: what an SFT adapter would be trained to write.
 
 Labels here are free text (e.g. Chinese event types such as ``公司权益分派``), not XML names: the

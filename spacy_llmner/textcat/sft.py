@@ -34,11 +34,11 @@ from spacy.tokens import Doc
 
 from ..decoding.label_trie import answer_ids
 from ..errors import Errors, LLMNERError
-from .prompts import CLASSIFY_TEMPLATE, Demonstration, build_classify_messages, resolve_classes
 from ..prompting.frame import document_ids, prompt_frame
-from .retrieval import CharNgramTfidf, Similarity, nearest_last
 from ..training.config import LoraSettings, TrainSettings, _bad, from_section, load_config
 from ..training.sft import IGNORE, NO_PREFIX, SFTDataset, SFTExample
+from .prompts import CLASSIFY_TEMPLATE, Demonstration, build_classify_messages, resolve_classes
+from .retrieval import CharNgramTfidf, Similarity, nearest_last
 
 logger = logging.getLogger("spacy_llmner")
 

@@ -31,12 +31,12 @@ from typing import Any
 
 from spacy.tokens import DocBin
 
-from ..errors import Errors, LLMNERError
 from ..data.blank import blank
 from ..data.docbin import SPLIT_TEMPLATES, split_seed, to_docbin
 from ..data.generator import GeneratedDoc, iter_docs
 from ..data.heldout import HELDOUT_KINDS
 from ..data.templates import KINDS
+from ..errors import Errors, LLMNERError
 
 TASKS: tuple[str, ...] = ("kind", "phi")
 PHI, NO_PHI = "PHI", "NO_PHI"

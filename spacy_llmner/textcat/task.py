@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+
 # spacy-llm validates these signatures with typing.get_type_hints and expects typing.Iterable.
 from typing import Any, Iterable, Optional, Tuple, Union, cast  # noqa: UP035
 
@@ -32,6 +33,10 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from ..errors import Errors, LLMNERError
+from ..prompting.template import Message
+from ..tasks.labeled import LabelsView
+from ..tasks.serialize import ConfigSerialized
+from ..ty import LabelScores
 from .prompts import (
     CLASSIFY_TEMPLATE,
     MULTI_LABEL_TEMPLATE,
@@ -47,10 +52,6 @@ from .prompts import (
     resolve_classes,
 )
 from .retrieval import CharNgramTfidf, Similarity, SimilarityIndex, nearest_last
-from ..prompting.template import Message
-from ..ty import LabelScores
-from ..tasks.labeled import LabelsView
-from ..tasks.serialize import ConfigSerialized
 
 ExamplesArg = Union[Callable[[], Iterable[Mapping[str, Any]]], Sequence[Mapping[str, Any]], None]
 

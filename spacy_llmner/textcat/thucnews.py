@@ -34,8 +34,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import DocBin
 
-from ..errors import Errors, LLMNERError
 from ..data.blank import blank
+from ..errors import Errors, LLMNERError
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 LANG = "zh"

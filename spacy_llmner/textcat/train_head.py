@@ -22,13 +22,13 @@ from typing import Any
 import torch
 
 from ..errors import Errors, LLMNERError
-from .classifier import SequenceClassifier, batched_logits, encode, hidden_size_of, pad_batch
-from .head import HEAD_KIND, HeadMeta, new_head, save_head
-from .calibration import calibration_report, classification_metrics, nll
 from ..training.config import HeadConfigFile
 from ..training.lora import load_base, with_precision, wrap
 from ..training.neftune import neftune
 from ..training.sft import read_docbin
+from .calibration import calibration_report, classification_metrics, nll
+from .classifier import SequenceClassifier, batched_logits, encode, hidden_size_of, pad_batch
+from .head import HEAD_KIND, HeadMeta, new_head, save_head
 
 logger = logging.getLogger("spacy_llmner")
 
