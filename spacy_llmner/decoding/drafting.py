@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .automaton import State
+from .options import DRAFT_CAP
 from .vocab import Vocab
 
 if TYPE_CHECKING:
@@ -26,12 +27,13 @@ Encode = Callable[[str], list[int]]
 
 
 def draft(
-    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int, min_bytes: int = 0
 ) -> tuple[list[int], list[State]]:
-    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to:
-    the source as the tokenizer splits it (``draft_copy``), with the first tag the model hinted
-    at in its last pass (``Row.hints``) put in where the draft reaches its position."""
-    ids, states = draft_copy(row, st, vocab, encode, k)
+    """Up to ``k`` tokens the output is expected to continue with (more where they cover fewer
+    than ``min_bytes``: see ``draft_copy``), and the states they lead to: the source as the
+    tokenizer splits it, with the first tag the model hinted at in its last pass
+    (``Row.hints``) put in where the draft reaches its position."""
+    ids, states = draft_copy(row, st, vocab, encode, k, min_bytes)
     row.hint_at = -1
     if not row.hints:
         return ids, states
@@ -43,16 +45,28 @@ def draft(
         after = row.auto.advance(before, vocab.pieces[tid] or b"")
         if after is None or after.tag:
             continue  # not a whole tag the constraint allows here
-        rest, rest_states = draft_copy(row, after, vocab, encode, k - i - 1)
+        rest, rest_states = draft_copy(row, after, vocab, encode, k - i - 1, min_bytes)
         row.hint_at = i
         return ids[:i] + [tid] + rest, states[:i] + [after] + rest_states
     return ids, states
 
 
+def _full(n: int, covered: int, k: int, min_bytes: int) -> bool:
+    """Whether a draft of ``n`` tokens covering ``covered`` source bytes is long enough: ``k``
+    tokens once they cover ``min_bytes``, else on up to ``DRAFT_CAP * k`` tokens.
+
+    Why: a pass verifies a fixed number of tokens, but a document's length is in characters.
+    Escaped markup (``<`` is ``&lt;``, three tokens), control bytes, CJK and emoji take 1-3 bytes a
+    token against ~5 for prose, so a draft of ``k`` tokens alone costs such text 3-8x the passes
+    of prose of the same length (measured: ``benchmarks/hostile.py``)."""
+    return n >= DRAFT_CAP * k or (n >= k and covered >= min_bytes)
+
+
 def draft_copy(
-    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int, min_bytes: int = 0
 ) -> tuple[list[int], list[State]]:
-    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to;
+    past ``k`` while they cover fewer than ``min_bytes`` source bytes (``_full``).
 
     What is forced (the rest of a tag whose label is known, then the source) is tokenized the way
     the tokenizer would (which is how the model was trained to copy); whatever the tokenizer's
@@ -69,7 +83,7 @@ def draft_copy(
         opened = [ev.label for ev in row.tracker.events if ev.opened]
         guess = next((t for t, label in cands if opened and label == opened[-1]), cands[0][0])
         forced = guess[len(st.tag) :]
-    window = 8 * k
+    window = max(8 * k, 2 * min_bytes)
     tail = auto.c.target[st.pos : st.pos + window]
     at_end = st.pos + window >= auto.n
     forced += tail
@@ -84,7 +98,9 @@ def draft_copy(
             enc = encode(text)
             s = st
             limit = len(enc) if at_end else max(len(enc) - 1, 0)  # last token may be cut short
-            for tid in enc[: min(limit, k)]:
+            for tid in enc[:limit]:
+                if _full(len(ids), (states[-1].pos if states else st.pos) - st.pos, k, min_bytes):
+                    break
                 data = vocab.pieces[tid] if tid < len(vocab.pieces) else None
                 s2 = auto.advance(s, data) if data else None
                 if s2 is None:
@@ -94,7 +110,7 @@ def draft_copy(
                 s = s2
     if not ids:  # longest match along the forced bytes
         s, i = st, 0
-        while len(ids) < k and i < len(forced):
+        while not _full(len(ids), (states[-1].pos if states else st.pos) - st.pos, k, min_bytes) and i < len(forced):
             node, best, j, s_walk, best_state = 0, None, i, s, None
             while j < len(forced):
                 node = vocab.trie.children[node].get(forced[j], -1)
@@ -113,7 +129,7 @@ def draft_copy(
             ids.append(best)
             states.append(best_state)
             s, i = best_state, best_j
-    if states and auto.can_end(states[-1]) and len(ids) < k and vocab.eos_ids:
+    if states and auto.can_end(states[-1]) and len(ids) < DRAFT_CAP * k and vocab.eos_ids:
         ids.append(vocab.eos_ids[0])
         states.append(states[-1])
     elif not ids and auto.can_end(st) and vocab.eos_ids:

@@ -109,7 +109,9 @@ class FastDecoder:
         # Similar lengths together keep padding small; results go back in input order.
         todo.sort(key=lambda i: len(doc_ids[i]) + len(constraints[i].target), reverse=True)
         back_off(
-            lambda rows: self._run(prefix_ids, doc_ids, constraints, todo, results, rows, opts.max_draft),
+            lambda rows: self._run(
+                prefix_ids, doc_ids, constraints, todo, results, rows, opts.max_draft, opts.draft_bytes
+            ),
             opts.batch_size,
         )
         return [r for r in results if r is not None]
@@ -124,6 +126,7 @@ class FastDecoder:
         results: list[DecodeResult | None],
         batch_size: int,
         max_draft: int,
+        draft_bytes: int = 0,
     ) -> None:
         prefix = self.kv.prefix_kv(prefix_ids)
         p_len = len(prefix_ids)
@@ -156,7 +159,7 @@ class FastDecoder:
                     continue
                 st = r.tracker.state
                 head = [r.pending] if r.pending is not None else []
-                ids, states = draft(r, st, self.vocab, self._encode, max_draft)
+                ids, states = draft(r, st, self.vocab, self._encode, max_draft, draft_bytes)
                 chunks.append(head + ids)
                 drafts.append((len(head) - 1, ids, states))
             width = max(len(c) for c in chunks)
