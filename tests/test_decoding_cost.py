@@ -58,3 +58,43 @@ def test_hostile_copy_costs_within_twice_plain_text(tiny_models: dict[str, Any],
     assert ratios[worst] <= 2.0, (worst, ratios[worst])
     per_char = sum(h[0] for h in hostile) / sum(len(t) for t in texts[: len(names)])
     assert per_char <= 0.06, per_char  # 24 inputs, ~1,300 characters: 2-4 passes each
+
+
+def test_label_tree_drafts_keep_output_and_save_passes(tiny_models: dict[str, Any]) -> None:
+    """Tree drafts of labels (``tree_labels``) write exactly what linear drafts and the
+    step-by-step reference write, token for token, with fewer passes ending on a label piece and
+    no more passes in all. Random models tag often, in tags the tiny tokenizers split in pieces;
+    they also pick splits of the tag bytes that no tokenizer makes (the constraint lets every
+    split through), which no draft proposes: so the saving is summed over both architectures."""
+    from spacy_llmner.decoding import decode_reference
+
+    texts = [HOSTILE_SET[n] for n in ("literal_tags", "json", "ansi", "rtl")] + [plain_like("x" * 60)]
+    passes: dict[tuple[int, int], list[int]] = {}
+    n_spans = 0
+    for arch in ("llama", "qwen2"):
+        tok, model, _ = tiny_models[arch]
+        model = randomize(copy.deepcopy(model), 1)
+        frame = chat_frame(tok, build_messages(LABELS))
+        vocab = Vocab.from_tokenizer(tok, eos_ids(tok, frame))
+        prefix, _, _ = encode_segments(tok, frame, "")
+        docs = [encode_segments(tok, frame, escape(t))[1] for t in texts]
+        cons = [Constraint.build(t, list(LABELS), [(x.idx, x.idx + len(x)) for x in NLP(t) if not x.is_space],
+                                 vocab.lead) for t in texts]
+        ref = [decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens="canonical")
+               for d, c in zip(docs, cons)]
+        n_spans += sum(len(r.spans) for r in ref)
+        for tree_labels, batch_size in ((0, 1), (3, 1), (3, 4), (len(LABELS), 2)):
+            options = FastOptions(copy_tokens="canonical", tree_labels=tree_labels)
+            dec = FastDecoder(model, vocab, tok, options=options)
+            got = dec.decode(prefix, docs, cons, batch_size=batch_size)
+            for r, g in zip(ref, got):
+                assert g.tagged == r.tagged and g.token_ids == r.token_ids
+                assert g.scores == pytest.approx(r.scores, rel=1e-3)
+            assert (dec.stats.tree_drafts > 0) == (tree_labels > 0)
+            total = passes.setdefault((tree_labels, batch_size), [0, 0])
+            total[0] += sum(g.n_forward for g in got)
+            total[1] += dec.stats.pass_ends["label"]
+    assert n_spans >= 10
+    for key in ((3, 1), (len(LABELS), 2)):
+        assert passes[key][1] < passes[(0, 1)][1], passes
+        assert passes[key][0] < passes[(0, 1)][0], passes

@@ -59,6 +59,10 @@ class FastOptions:
     # 1-3 bytes a token against ~5 for prose) would otherwise cost a pass per 16 tokens, i.e.
     # 3-8x the passes of prose of the same length. 0: ``max_draft`` tokens only.
     draft_bytes: int = 64
+    # Inside a tag several labels may finish, the draft is a tree (cascade attention only): the
+    # likeliest ``tree_labels`` labels in full (+ a few copy tokens), every other label's first
+    # token, so a label costs no extra pass when it is among them. 0: a linear draft (one guess).
+    tree_labels: int = 3
 
     def __post_init__(self) -> None:
         _check_choice("copy_tokens", self.copy_tokens, COPY_TOKENS)
@@ -67,8 +71,10 @@ class FastOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise LLMNERError(Errors.E011.format(name=name, value=value, hint="Use an int >= 1."))
-        if not isinstance(self.draft_bytes, int) or self.draft_bytes < 0:
-            raise LLMNERError(Errors.E011.format(name="draft_bytes", value=self.draft_bytes, hint="Use an int >= 0."))
+        for name in ("draft_bytes", "tree_labels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise LLMNERError(Errors.E011.format(name=name, value=value, hint="Use an int >= 0."))
 
     def with_changes(self, **changes: Any) -> FastOptions:
         """A copy with the given fields changed (``None`` leaves a field as it is), checked again."""
