@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 
-def load(base: str, lora_std: float) -> tuple[Any, Any]:
+def load(base: str, lora_std: float, device: str = "cpu") -> tuple[Any, Any]:
     """(model, tokenizer) of ``base``, perturbed by a random LoRA of ``lora_std`` if non-zero."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base).eval()
+    model = AutoModelForCausalLM.from_pretrained(base).to(device).eval()
     if lora_std:
         from peft import LoraConfig, get_peft_model
 
@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--draft-bytes", type=int, default=None, help="the draft's byte budget (default: the decoder's)")
     ap.add_argument("--names", default="", help="comma-separated subset of the hostile set")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", dest="json_path", default=None)
     args = ap.parse_args()
     if not Path(args.base).exists():
@@ -132,7 +133,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or torch.get_num_threads())
     names = [n for n in args.names.split(",") if n] or list(HOSTILE_SET)
-    model, tok = load(args.base, args.lora_std)
+    model, tok = load(args.base, args.lora_std, args.device)
     result = measure(model, tok, {n: HOSTILE_SET[n] for n in names}, args.labels,
                      args.copy_tokens, args.max_draft, args.draft_bytes, template=args.template)
     result["base"], result["lora_std"] = args.base, args.lora_std
