@@ -61,11 +61,24 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
 
         tok = train_tokenizer([d for d, _ in _texts(args)] * 4, vocab_size=4000)
         sizes = {"Qwen2.5-0.5B": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-                                      num_attention_heads=14, num_key_value_heads=2)}[args["random_model"]]
+                                      num_attention_heads=14, num_key_value_heads=2),
+                 # For smoke runs of the scripts (benchmarks/gpu.sh --smoke): seconds on a CPU.
+                 "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2)}[args["random_model"]]
         cfg = Qwen2Config(vocab_size=len(tok), tie_word_embeddings=True, **sizes)
         dtype = torch.bfloat16 if args["device"] == "cuda" else torch.float32
         model = AutoModelForCausalLM.from_config(cfg).to(dtype=dtype, device=args["device"]).eval()
         messages = build_messages(resolve_labels("hipaa"))
+        args["labels"] = list(resolve_labels("hipaa"))
+    elif args["base"]:
+        # A base as it is (no adapter): the copy and escape mechanics of the default pipeline, not
+        # its tagging (an untuned base tags little).
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(args["base"])
+        dtype = torch.bfloat16 if args["device"] == "cuda" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(args["base"], dtype=dtype).to(args["device"] or "cpu").eval()
+        messages = build_messages(resolve_labels("hipaa"), version="v2")
         args["labels"] = list(resolve_labels("hipaa"))
     else:
         nlp = spacy.load(args["pipeline"])
@@ -149,6 +162,10 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
     from spacy_llmner.decoding import FastDecoder, decode_reference
     from spacy_llmner.decoding.free import generate_free
 
+    from flops import forward_flops, model_shape
+
+    shape = model_shape(model)
+    p_len = len(prefix)
     if method in ("fast", "fast_copy"):
         shared = "copy" if method == "fast_copy" else args["shared_prefix"]
         dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any", shared)
@@ -164,6 +181,16 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
+        out["tree_drafts"] = dec.stats.tree_drafts
+        # Tokens through the model: the prefix once, each prompt, and every decode pass's
+        # pending + draft tokens (rejected ones included); logits only over allowed ids (left out).
+        d_mean = sum(len(d) for d in doc_ids) / len(doc_ids)
+        o_mean = out["tokens"] / len(doc_ids)
+        doc_prompt = dec.stats.prefill_tokens - p_len
+        out["flops"] = (forward_flops(shape, p_len, p_len / 2, 0)
+                        + forward_flops(shape, doc_prompt, p_len + d_mean / 2, 0)
+                        + forward_flops(shape, dec.stats.decode_tokens, p_len + d_mean + o_mean / 2, 0))
+        out["tokens_through_model"] = dec.stats.prefill_tokens + dec.stats.decode_tokens
     elif method == "step":
         res = [decode_reference(model, prefix + d, c, vocab, tokenizer=tok, copy_tokens=args["copy_tokens"] or "any")
                for d, c in zip(doc_ids, cons)]
@@ -172,6 +199,12 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
+        # The prompt (prefix + document, no reuse; logits at every position), then one token a
+        # pass with the full output head.
+        out["flops"] = sum(forward_flops(shape, p_len + len(d), (p_len + len(d)) / 2, p_len + len(d))
+                           + forward_flops(shape, r.n_forward - 1, p_len + len(d) + (r.n_forward - 1) / 2, r.n_forward - 1)
+                           for d, r in zip(doc_ids, res))
+        out["tokens_through_model"] = sum(p_len + len(d) + r.n_forward - 1 for d, r in zip(doc_ids, res))
     else:
         bs = 1 if method == "generate_b1" else args["batch_size"]
         lengths = args.get("lengths")
@@ -182,6 +215,18 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
             out["tokens"] = sum(len(tok.encode(t, add_special_tokens=False)) + 1 for t in texts)
         out["passes"] = None
         out["entities"] = None
+        # Left-padded batches run to their longest prompt and answer: padding is computed too.
+        gen = lengths or [max(1, len(tok.encode(t, add_special_tokens=False)) + 1) for t in texts]
+        flops, through = 0.0, 0
+        for i in range(0, len(doc_ids), bs):
+            width = p_len + max(len(d) for d in doc_ids[i : i + bs])
+            n_new = max(gen[i : i + bs])
+            rows = len(doc_ids[i : i + bs])
+            flops += forward_flops(shape, rows * width, width / 2, rows)
+            flops += forward_flops(shape, rows * n_new, width + n_new / 2, rows * n_new)
+            through += rows * (width + n_new)
+        out["flops"] = flops
+        out["tokens_through_model"] = through
 
 
 def _presidio_reference(args: dict[str, Any]) -> float | None:
@@ -209,6 +254,24 @@ def _presidio_reference(args: dict[str, Any]) -> float | None:
     return len(texts) / (time.perf_counter() - t0)
 
 
+def matmul_name(args: dict[str, Any]) -> str:
+    """The precision the model runs in (``_load``): bf16 on CUDA for a random model, else fp32."""
+    return "bf16" if args["random_model"] and args["device"] == "cuda" else "fp32"
+
+
+def _matmul_rate(args: dict[str, Any], rows: dict[str, Any]) -> float:
+    """This machine's matmul GFLOP/s at the model's precision, with the workers' thread count."""
+    import torch
+
+    from flops import matmul_gflops
+
+    if args["threads"]:
+        torch.set_num_threads(args["threads"])
+    device = "cuda" if any(r.get("device") == "cuda" for r in rows.values()) else "cpu"
+    dtype = torch.bfloat16 if matmul_name(args) == "bf16" else torch.float32
+    return matmul_gflops(dtype, device=device)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pipeline", default="training/pipeline")
@@ -220,7 +283,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3,
                     help="rounds of all methods (each in a fresh process); each method's median counts")
-    ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B"])
+    ap.add_argument("--random-model", default=None, choices=[None, "Qwen2.5-0.5B", "tiny"])
+    ap.add_argument("--base", default=None, help="a base model directory, decoded without an adapter "
+                    "(HIPAA labels, prompt v2) instead of --pipeline")
     ap.add_argument("--methods", default="fast,fast_copy,step,generate_b1,generate_batched",
                     help="fast_copy: the fast path with the prompt prefix copied into every row's "
                     "cache instead of cascade attention")
@@ -233,10 +298,11 @@ def main() -> None:
                     help="copy tokens the constraint lets through (default: the pipeline's setting)")
     ap.add_argument("--warmup", type=int, default=1,
                     help="untimed runs of each method over the same documents before the timed one")
+    ap.add_argument("--no-presidio", action="store_true", help="skip the Presidio reference row")
     ap.add_argument("--json", dest="json_path", default=None)
     ns = ap.parse_args()
     args = vars(ns)
-    if not args["random_model"] and not Path(args["pipeline"]).exists():
+    if not args["random_model"] and not args["base"] and not Path(args["pipeline"]).exists():
         sys.exit(f"No pipeline at {args['pipeline']}: run `spacy project run all` first, or pass --random-model.")
     ctx = mp.get_context("spawn")
     rows: dict[str, dict[str, Any]] = {}
@@ -269,7 +335,8 @@ def main() -> None:
             if method in rows:
                 out["peak_mb"] = max(out["peak_mb"], rows[method]["peak_mb"])
             rows[method] = out
-    presidio = _presidio_reference(args) if not args["random_model"] else None
+    presidio = _presidio_reference(args) if not args["random_model"] and not args["no_presidio"] else None
+    matmul = _matmul_rate(args, rows)
     fast = rows.get("fast")
     for name in ("fast", "fast_copy"):
         if name in rows and "step" in rows:
@@ -279,7 +346,8 @@ def main() -> None:
             print(f"{name} output identical to the step-by-step decoder on {same}/{len(rows[name]['tagged'])} docs")
     base_b1 = rows.get("generate_b1", {}).get("seconds")
     base_bt = rows.get("generate_batched", {}).get("seconds")
-    header = f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
+    header = (f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
+              f"{'GFLOP/doc':>11}{'% matmul':>10}")
     print(header)
     print("-" * len(header))
     for name, r in rows.items():
@@ -288,7 +356,14 @@ def main() -> None:
         ppd = f"{r['passes'] / r['docs']:.1f}" if r.get("passes") else "-"
         xb = f"{base_b1 / r['seconds']:.1f}" if base_b1 else "-"
         xc = f"{base_bt / r['seconds']:.1f}" if base_bt else "-"
-        print(f"{name:<18}{dps:>9.2f}{tps:>9.0f}{ppd:>12}{r['peak_mb']:>9.0f}{xb:>9}{xc:>9}")
+        r["gflop_per_doc"] = r["flops"] / r["docs"] / 1e9
+        r["fraction_of_matmul"] = r["flops"] / r["seconds"] / 1e9 / matmul if matmul else None
+        frac = f"{r['fraction_of_matmul']:.0%}" if matmul else "-"
+        print(f"{name:<18}{dps:>9.2f}{tps:>9.0f}{ppd:>12}{r['peak_mb']:>9.0f}{xb:>9}{xc:>9}"
+              f"{r['gflop_per_doc']:>11.1f}{frac:>10}")
+    print(f"FLOPs: 2 x body parameters per token through the model + attention over its context + the "
+          f"output head where computed; % of the measured {matmul_name(args)} matmul rate "
+          f"({matmul:.1f} GFLOP/s, benchmarks/flops.py)" if matmul else "FLOPs: no matmul rate measured")
     if presidio:
         print(f"{'presidio default':<18}{presidio:>9.2f}   (reference: spaCy small English model + patterns)")
     summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
@@ -296,7 +371,10 @@ def main() -> None:
                                "repeat": args["repeat"], "warmup": args["warmup"], "cascade": (fast or {}).get("cascade"),
                                "generate_length": args["generate_length"],
                                "copy_tokens": (fast or rows.get("step") or {}).get("copy_tokens"),
-                               "command": " ".join(["python", *sys.argv])}
+                               "command": " ".join(["python", *sys.argv]),
+                               "matmul_gflops": matmul, "matmul_dtype": matmul_name(args),
+                               "flops_per_doc": {k: v["flops"] / v["docs"] for k, v in rows.items()},
+                               "fraction_of_matmul": {k: v.get("fraction_of_matmul") for k, v in rows.items()}}
     if fast:
         summary.update(
             docs_per_s=fast["docs"] / fast["seconds"],

@@ -23,19 +23,44 @@ from pathlib import Path
 from typing import Any
 
 
-def matmul_gflops(dtype: Any, m: int = 2048, k: int = 576, n: int = 1536, reps: int = 20) -> float:
+def matmul_gflops(dtype: Any, m: int = 2048, k: int = 576, n: int = 1536, reps: int = 20, device: str = "cpu") -> float:
     import torch
 
-    a = torch.randn(m, k).to(dtype)
-    b = torch.randn(k, n).to(dtype)
+    a = torch.randn(m, k, device=device).to(dtype)
+    b = torch.randn(k, n, device=device).to(dtype)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(3):
         a @ b
+    sync()
     best = float("inf")
     for _ in range(reps):
         start = time.perf_counter()
         a @ b
+        sync()
         best = min(best, time.perf_counter() - start)
     return 2 * m * k * n / best / 1e9
+
+
+def model_shape(model: Any) -> dict[str, int]:
+    """What FLOP counts need of a causal LM: parameters of the layers every token goes through
+    (embeddings and the output head apart), widths, depth and vocabulary."""
+    cfg = model.config
+    body = sum(p.numel() for n, p in model.named_parameters() if "embed" not in n and "lm_head" not in n)
+    heads = cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    return {"body_params": int(body), "hidden": int(cfg.hidden_size), "layers": int(cfg.num_hidden_layers),
+            "attn_width": int(heads * head_dim), "vocab": int(cfg.vocab_size)}
+
+
+def forward_flops(shape: dict[str, int], tokens: float, context: float, head_rows: float, head_ids: float = 0.0) -> float:
+    """FLOPs of running ``tokens`` through the model: 2 per body parameter per token, attention
+    scores and mixing over ``context`` keys on average (4 x layers x width per token and key),
+    the full output head on ``head_rows`` positions and a restricted one over ``head_ids``
+    (token, id) pairs in all (the constrained decoders score allowed ids only)."""
+    body = 2.0 * shape["body_params"] * tokens
+    attn = 4.0 * shape["layers"] * shape["attn_width"] * tokens * context
+    head = 2.0 * shape["hidden"] * (shape["vocab"] * head_rows + head_ids)
+    return body + attn + head
 
 
 def training_flops_per_s(train: dict[str, Any], base: Path) -> float:

@@ -147,12 +147,18 @@ def cascade_attention(
     return out.to(query.dtype).transpose(1, 2).contiguous(), None
 
 
-def suffix_mask(mask: torch.Tensor, width: int, dtype: torch.dtype) -> torch.Tensor:
+def suffix_mask(
+    mask: torch.Tensor, width: int, dtype: torch.dtype, within: torch.Tensor | None = None
+) -> torch.Tensor:
     """The additive (B, 1, width, S) mask for ``width`` new slots at the end of the 2-D ``mask``
-    (1 = a live slot): each new slot sees the live slots before it and itself."""
+    (1 = a live slot): each new slot sees the live slots before it and itself. ``within``:
+    (B, width, width) bool, which new slots each new slot sees, for rows whose draft is a tree
+    (a slot sees its ancestors and itself); default causal order."""
     b, s = mask.shape
     live = mask.bool()[:, None, None, :].expand(b, 1, width, s).clone()
-    if width > 1:
+    if within is not None:
+        live[..., s - width :] &= within[:, None]
+    elif width > 1:
         # Among the new slots, causal order.
         causal = torch.ones(width, width, dtype=torch.bool, device=mask.device).tril()
         live[..., s - width :] &= causal

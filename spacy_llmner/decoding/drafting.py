@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .automaton import State
+from .options import DRAFT_CAP
 from .vocab import Vocab
 
 if TYPE_CHECKING:
@@ -26,12 +27,13 @@ Encode = Callable[[str], list[int]]
 
 
 def draft(
-    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int, min_bytes: int = 0
 ) -> tuple[list[int], list[State]]:
-    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to:
-    the source as the tokenizer splits it (``draft_copy``), with the first tag the model hinted
-    at in its last pass (``Row.hints``) put in where the draft reaches its position."""
-    ids, states = draft_copy(row, st, vocab, encode, k)
+    """Up to ``k`` tokens the output is expected to continue with (more where they cover fewer
+    than ``min_bytes``: see ``draft_copy``), and the states they lead to: the source as the
+    tokenizer splits it, with the first tag the model hinted at in its last pass
+    (``Row.hints``) put in where the draft reaches its position."""
+    ids, states = draft_copy(row, st, vocab, encode, k, min_bytes)
     row.hint_at = -1
     if not row.hints:
         return ids, states
@@ -43,24 +45,39 @@ def draft(
         after = row.auto.advance(before, vocab.pieces[tid] or b"")
         if after is None or after.tag:
             continue  # not a whole tag the constraint allows here
-        rest, rest_states = draft_copy(row, after, vocab, encode, k - i - 1)
+        rest, rest_states = draft_copy(row, after, vocab, encode, k - i - 1, min_bytes)
         row.hint_at = i
         return ids[:i] + [tid] + rest, states[:i] + [after] + rest_states
     return ids, states
 
 
+def _full(n: int, covered: int, k: int, min_bytes: int) -> bool:
+    """Whether a draft of ``n`` tokens covering ``covered`` source bytes is long enough: ``k``
+    tokens once they cover ``min_bytes``, else on up to ``DRAFT_CAP * k`` tokens.
+
+    Why: a pass verifies a fixed number of tokens, but a document's length is in characters.
+    Escaped markup (``<`` is ``&lt;``, three tokens), control bytes, CJK and emoji take 1-3 bytes a
+    token against ~5 for prose, so a draft of ``k`` tokens alone costs such text 3-8x the passes
+    of prose of the same length (measured: ``benchmarks/hostile.py``)."""
+    return n >= DRAFT_CAP * k or (n >= k and covered >= min_bytes)
+
+
 def draft_copy(
-    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int
+    row: Row, st: State, vocab: Vocab, encode: Encode | None, k: int, min_bytes: int = 0, tag: bytes | None = None
 ) -> tuple[list[int], list[State]]:
-    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to.
+    """Up to ``k`` tokens the output is expected to continue with, and the states they lead to;
+    past ``k`` while they cover fewer than ``min_bytes`` source bytes (``_full``).
 
     What is forced (the rest of a tag whose label is known, then the source) is tokenized the way
     the tokenizer would (which is how the model was trained to copy); whatever the tokenizer's
     split cannot follow falls back to the longest vocabulary match along the forced bytes.
+    ``tag``: the tag being written, when the caller picks it (``draft_tree``).
     """
     auto = row.auto
     forced = b""
-    if st.tag:
+    if st.tag and tag is not None:
+        forced = tag[len(st.tag) :]
+    elif st.tag:
         cands = [(t, label) for t, _, label in auto.tag_candidates(st) if t.startswith(st.tag)]
         if not cands:
             return [], []
@@ -69,7 +86,7 @@ def draft_copy(
         opened = [ev.label for ev in row.tracker.events if ev.opened]
         guess = next((t for t, label in cands if opened and label == opened[-1]), cands[0][0])
         forced = guess[len(st.tag) :]
-    window = 8 * k
+    window = max(8 * k, 2 * min_bytes)
     tail = auto.c.target[st.pos : st.pos + window]
     at_end = st.pos + window >= auto.n
     forced += tail
@@ -84,7 +101,9 @@ def draft_copy(
             enc = encode(text)
             s = st
             limit = len(enc) if at_end else max(len(enc) - 1, 0)  # last token may be cut short
-            for tid in enc[: min(limit, k)]:
+            for tid in enc[:limit]:
+                if _full(len(ids), (states[-1].pos if states else st.pos) - st.pos, k, min_bytes):
+                    break
                 data = vocab.pieces[tid] if tid < len(vocab.pieces) else None
                 s2 = auto.advance(s, data) if data else None
                 if s2 is None:
@@ -94,7 +113,7 @@ def draft_copy(
                 s = s2
     if not ids:  # longest match along the forced bytes
         s, i = st, 0
-        while len(ids) < k and i < len(forced):
+        while not _full(len(ids), (states[-1].pos if states else st.pos) - st.pos, k, min_bytes) and i < len(forced):
             node, best, j, s_walk, best_state = 0, None, i, s, None
             while j < len(forced):
                 node = vocab.trie.children[node].get(forced[j], -1)
@@ -113,10 +132,65 @@ def draft_copy(
             ids.append(best)
             states.append(best_state)
             s, i = best_state, best_j
-    if states and auto.can_end(states[-1]) and len(ids) < k and vocab.eos_ids:
+    if states and auto.can_end(states[-1]) and len(ids) < DRAFT_CAP * k and vocab.eos_ids:
         ids.append(vocab.eos_ids[0])
         states.append(states[-1])
     elif not ids and auto.can_end(st) and vocab.eos_ids:
         ids.append(vocab.eos_ids[0])
         states.append(st)
     return ids, states
+
+
+def draft_tree(
+    row: Row,
+    st: State,
+    vocab: Vocab,
+    encode: Encode | None,
+    k: int,
+    min_bytes: int,
+    ranked: list[int],
+    full: int,
+    tail: int = 3,
+) -> tuple[list[int], list[State], list[int]] | None:
+    """Inside a tag that several labels may finish: every label's continuation as a tree, so the
+    model's label choice is verified in this pass instead of costing a pass per piece the linear
+    draft guessed wrong (SmolLM2 writes ``<PERSON>`` in five tokens; 7 of 17.7 passes a document
+    ended on a label piece). None where at most one label remains (the linear draft is exact).
+
+    Returns (ids, states, parents): ``parents[i]`` is the index of token i's parent in ``ids``
+    (-1: the row's pending token). Labels are ranked by ``ranked`` (label indices, likeliest
+    first: those the decoder saw opened most); the first ``full`` get their whole tag plus
+    ``tail`` copy tokens after it (the first of them: the linear draft's length), the others
+    their first token only, so that a choice among them is verified and the pass ends one piece
+    later. Identical tokens under one parent are one node (their states are equal: a state
+    depends on the bytes written only)."""
+    auto = row.auto
+    cands = {label: t for t, _, label in auto.tag_candidates(st) if t.startswith(st.tag)}
+    if len(cands) < 2:
+        return None
+    order = [lab for lab in ranked if lab in cands] + sorted(lab for lab in cands if lab not in ranked)
+    ids: list[int] = []
+    states: list[State] = []
+    parents: list[int] = []
+    nodes: dict[tuple[int, int], int] = {}
+    for rank, label in enumerate(order):
+        if rank == 0:
+            b_ids, b_states = draft_copy(row, st, vocab, encode, k, min_bytes, tag=cands[label])
+        else:
+            b_ids, b_states = draft_copy(row, st, vocab, encode, k, 0, tag=cands[label])
+            if rank >= full:
+                b_ids, b_states = b_ids[:1], b_states[:1]
+            else:
+                # The tag, then ``tail`` copy tokens: the close is often that near.
+                out = next((i for i, s in enumerate(b_states) if not s.tag), len(b_ids))
+                b_ids, b_states = b_ids[: out + 1 + tail], b_states[: out + 1 + tail]
+        parent = -1
+        for tid, s in zip(b_ids, b_states):
+            node = nodes.get((parent, tid))
+            if node is None:
+                node = nodes[(parent, tid)] = len(ids)
+                ids.append(tid)
+                states.append(s)
+                parents.append(parent)
+            parent = node
+    return ids, states, parents

@@ -14,13 +14,14 @@ the model chooses), ``rows`` (the batched rows' passes and KV cache), ``options`
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import torch
 
 from .automaton import Automaton, Constraint
 from .canonical import CanonicalCopy, fast_encoder
-from .drafting import Draft, draft
+from .drafting import Draft, draft, draft_tree
 from .options import SHARED_PREFIX, FastOptions, check_copy_tokens
 from .result import DecodeResult, DecodeStats, Tracker
 from .rows import KV, KVRows, Row, back_off
@@ -45,6 +46,8 @@ def pass_end(row: Row, vocab: Vocab, finished: bool, accepted: int, ids: list[in
     if st.tag or st.pos == 0 or b"<" in data:
         return "tag"
     # A copy byte: the draft had these bytes too, cut another way (or had a tag there).
+    if row.path is not None:  # a tree draft: a disagreement, or past the end of a branch
+        return "draft" if row.ran_out else "split"
     return "split" if accepted < len(ids) else "draft"
 
 
@@ -73,6 +76,11 @@ class FastDecoder:
         self.stats = DecodeStats()
         self.kv = KVRows(model, self.options.shared_prefix, self.stats)
         self.verify = Verifier(model, vocab)
+        # Labels opened so far (label index → count): the order of a tree draft's branches.
+        self.label_counts: Counter[int] = Counter()
+
+    def _ranked(self, row: Row) -> list[int]:
+        return _ranked_labels(row, self.label_counts)
 
     @property
     def copy_tokens(self) -> str:
@@ -109,7 +117,10 @@ class FastDecoder:
         # Similar lengths together keep padding small; results go back in input order.
         todo.sort(key=lambda i: len(doc_ids[i]) + len(constraints[i].target), reverse=True)
         back_off(
-            lambda rows: self._run(prefix_ids, doc_ids, constraints, todo, results, rows, opts.max_draft),
+            lambda rows: self._run(
+                prefix_ids, doc_ids, constraints, todo, results, rows, opts.max_draft, opts.draft_bytes,
+                opts.tree_labels,
+            ),
             opts.batch_size,
         )
         return [r for r in results if r is not None]
@@ -124,6 +135,8 @@ class FastDecoder:
         results: list[DecodeResult | None],
         batch_size: int,
         max_draft: int,
+        draft_bytes: int = 0,
+        tree_labels: int = 0,
     ) -> None:
         prefix = self.kv.prefix_kv(prefix_ids)
         p_len = len(prefix_ids)
@@ -149,22 +162,34 @@ class FastDecoder:
                 fresh = []
             chunks: list[list[int]] = []
             drafts: list[Draft] = []
+            trees: list[list[int] | None] = []
             for r in rows:
+                trees.append(None)
                 if r is None:
                     chunks.append([])
                     drafts.append((0, [], []))
                     continue
                 st = r.tracker.state
                 head = [r.pending] if r.pending is not None else []
-                ids, states = draft(r, st, self.vocab, self._encode, max_draft)
+                tree = None
+                if st.tag and head and tree_labels and self.kv.cascade:
+                    tree = draft_tree(r, st, self.vocab, self._encode, max_draft, draft_bytes,
+                                      self._ranked(r), tree_labels)
+                if tree is not None:
+                    ids, states, trees[-1] = tree
+                    r.hint_at = -1
+                else:
+                    ids, states = draft(r, st, self.vocab, self._encode, max_draft, draft_bytes)
                 chunks.append(head + ids)
                 drafts.append((len(head) - 1, ids, states))
             width = max(len(c) for c in chunks)
             starts = [r.n_pos if r is not None else 0 for r in rows]
-            hidden, offsets, mask = self.kv.forward(chunks, starts, mask, cache, prefix)
+            hidden, offsets, mask = self.kv.forward(chunks, starts, mask, cache, prefix, trees)
             base = mask.shape[1] - width
             self.stats.row_slots += sum(1 for r in rows if r is not None)
-            verdicts = self.verify(rows, drafts, hidden, offsets)
+            self.stats.tree_drafts += sum(t is not None for t in trees)
+            self.stats.decode_tokens += sum(len(c) for c in chunks)
+            verdicts = self.verify(rows, drafts, hidden, offsets, trees)
             for b, r in enumerate(rows):
                 if r is None:
                     continue
@@ -178,9 +203,14 @@ class FastDecoder:
                 # Slots of rejected draft tokens stay in the cache but are masked out for good.
                 head_len = len(chunks[b]) - len(ids)
                 valid = head_len + accepted
-                mask[b, base + valid : base + len(chunks[b])] = 0
+                if r.path is None:
+                    mask[b, base + valid : base + len(chunks[b])] = 0
+                else:  # a tree: the accepted path's slots stay, every other branch goes
+                    mask[b, base + head_len : base + len(chunks[b])] = 0
+                    mask[b, [base + head_len + i for i in r.path]] = 1
                 r.n_pos += valid
                 if finished:
+                    self.label_counts.update(ev.label for ev in r.tracker.events if ev.opened)
                     results[r.doc] = r.tracker.result(self.vocab.lead, r.n_forward)
                     self.stats.output_tokens += len(r.tracker.token_ids)
                     self.stats.per_doc_passes.append(r.n_forward)
@@ -196,6 +226,16 @@ class FastDecoder:
             # once (CPU, offline model: 12.5 docs/s at the old 2x threshold, 18 at 1.25x).
             if mask.shape[1] > 1.25 * int(mask.sum(1).max()) + 16:
                 mask = self.kv.compact(cache, mask)
+
+
+def _ranked_labels(row: Row, counts: Counter[int]) -> list[int]:
+    """Labels likeliest first for a tree draft: the row's last opened label, then those opened
+    most so far in this row and by the decoder (ties: label order)."""
+    opened = [ev.label for ev in row.tracker.events if ev.opened]
+    mine = Counter(opened)
+    out = [opened[-1]] if opened else []
+    both = sorted(set(mine) | set(counts), key=lambda lab: (-(mine[lab] + counts[lab]), lab))
+    return out + [lab for lab in both if lab not in out]
 
 
 def decode_batch(

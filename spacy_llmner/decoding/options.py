@@ -17,6 +17,8 @@ COPY_TOKENS = ("any", "canonical")
 # How rows see the prompt prefix: "cascade" (one shared copy, split attention), "copy" (repeated
 # in every row's cache; any architecture), "auto" (cascade where exact and measured faster).
 SHARED_PREFIX = ("auto", "cascade", "copy")
+# A draft stretched to cover ``draft_bytes`` stops at this many times ``max_draft`` tokens.
+DRAFT_CAP = 4
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
@@ -52,6 +54,15 @@ class FastOptions:
     batch_size: int = 16
     # Draft tokens verified per row and pass (speculative copy).
     max_draft: int = 16
+    # Source bytes a draft covers at least, in up to ``DRAFT_CAP`` x ``max_draft`` tokens: text
+    # the tokenizer splits finely (escaped markup ``&lt;`` = 3 tokens, control bytes, CJK, emoji:
+    # 1-3 bytes a token against ~5 for prose) would otherwise cost a pass per 16 tokens, i.e.
+    # 3-8x the passes of prose of the same length. 0: ``max_draft`` tokens only.
+    draft_bytes: int = 64
+    # Inside a tag several labels may finish, the draft is a tree (cascade attention only): the
+    # likeliest ``tree_labels`` labels in full (+ a few copy tokens), every other label's first
+    # token, so a label costs no extra pass when it is among them. 0: a linear draft (one guess).
+    tree_labels: int = 3
 
     def __post_init__(self) -> None:
         _check_choice("copy_tokens", self.copy_tokens, COPY_TOKENS)
@@ -60,6 +71,10 @@ class FastOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise LLMNERError(Errors.E011.format(name=name, value=value, hint="Use an int >= 1."))
+        for name in ("draft_bytes", "tree_labels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise LLMNERError(Errors.E011.format(name=name, value=value, hint="Use an int >= 0."))
 
     def with_changes(self, **changes: Any) -> FastOptions:
         """A copy with the given fields changed (``None`` leaves a field as it is), checked again."""

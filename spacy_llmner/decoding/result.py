@@ -107,3 +107,9 @@ class DecodeStats:
     # Tags put into drafts from the model's hints, and how many it then wrote there.
     hints_proposed: int = 0
     hints_accepted: int = 0
+    # Passes where a row's draft was a tree of labels (``drafting.draft_tree``).
+    tree_drafts: int = 0
+    # Tokens through the model: fed to decode passes (pending + drafts, rejected ones included)
+    # and to prefill (the shared prefix once, each document's prompt): what the FLOPs come from.
+    decode_tokens: int = 0
+    prefill_tokens: int = 0

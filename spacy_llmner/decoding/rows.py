@@ -38,6 +38,22 @@ class Row:
     # draft positions past its decision (computed anyway): the next draft proposes it.
     hints: dict[int, int] = field(default_factory=dict)
     hint_at: int = -1  # where the current draft put a hinted tag (-1: none)
+    # A tree draft's accepted nodes (indices into the draft), None for a linear draft; and
+    # whether the pass ended past the end of the draft (the branch ran out, not a disagreement).
+    path: list[int] | None = None
+    ran_out: bool = False
+
+
+def tree_layout(head: int, parents: list[int]) -> tuple[list[int], list[list[int]]]:
+    """For a chunk of ``head`` linear tokens then tree draft nodes with ``parents`` (-1: the last
+    head token): each chunk slot's depth (position offset) and the chunk slots it sees."""
+    depth = list(range(head))
+    sees = [list(range(j + 1)) for j in range(head)]
+    for i, p in enumerate(parents):
+        up = head - 1 if p < 0 else head + p
+        depth.append(depth[up] + 1 if up >= 0 else 0)
+        sees.append((sees[up] if up >= 0 else []) + [head + i])
+    return depth, sees
 
 
 def resolve_shared_prefix(shared_prefix: str, model: Any, device: torch.device) -> bool:
@@ -83,6 +99,7 @@ class KVRows:
                 input_ids=torch.tensor([prefix_ids], device=self.device), use_cache=True
             )
             self.stats.forward_passes += 1
+            self.stats.prefill_tokens += len(prefix_ids)
             self._prefix[key] = [(lay.keys, lay.values) for lay in out.past_key_values.layers]
         return self._prefix[key]
 
@@ -104,8 +121,11 @@ class KVRows:
         mask: torch.Tensor,
         cache: Any,
         prefix: KV,
+        trees: list[list[int] | None] | None = None,
     ) -> tuple[torch.Tensor, list[int], torch.Tensor]:
-        """One decoder pass: row b feeds ``chunks[b]`` at positions ``starts[b]`` on.
+        """One decoder pass: row b feeds ``chunks[b]`` at positions ``starts[b]`` on; where
+        ``trees[b]`` is given (cascade attention only), the chunk's tail is a tree draft with
+        those parents (``tree_layout``): each node at its depth, seeing its ancestors only.
 
         Returns the hidden states as (tokens, hidden), where row b's token j is at
         ``offsets[b] + j``, and ``mask`` grown by this pass's block of slots (the rows' chunks
@@ -116,7 +136,11 @@ class KVRows:
         lens = torch.tensor([len(c) for c in chunks], device=self.device)
         new_mask = (torch.arange(width, device=self.device)[None, :] < lens[:, None]).to(mask.dtype)
         mask = torch.cat([mask, new_mask], dim=1)
+        if trees is not None and not any(t is not None for t in trees):
+            trees = None
         if not self.cascade:
+            if trees is not None:
+                raise ValueError("tree drafts need cascade attention (shared_prefix='cascade')")
             inp = torch.zeros(n_rows, width, dtype=torch.long, device=self.device)
             pos = torch.zeros(n_rows, width, dtype=torch.long, device=self.device)
             for b, c in enumerate(chunks):
@@ -131,7 +155,25 @@ class KVRows:
         flat = [t for c in chunks for t in c]
         rows = [b for b, c in enumerate(chunks) for _ in c]
         cols = [j for c in chunks for j in range(len(c))]
-        pos_list = [starts[b] + j for b, j in zip(rows, cols)]
+        within = None
+        if trees is None:
+            pos_list = [starts[b] + j for b, j in zip(rows, cols)]
+        else:
+            pos_list = []
+            sees_all = torch.ones(n_rows, width, width, dtype=torch.bool).tril()
+            for b, c in enumerate(chunks):
+                tree = trees[b]
+                if tree is None:
+                    pos_list.extend(starts[b] + j for j in range(len(c)))
+                    continue
+                depth, sees = tree_layout(len(c) - len(tree), tree)
+                pos_list.extend(starts[b] + d for d in depth)
+                block = sees_all[b]  # padding slots past the chunk keep causal order
+                for j, seen in enumerate(sees):
+                    block[j] = False
+                    block[j, seen] = True
+                sees_all[b] = block
+            within = sees_all.to(self.device)
         offsets, n = [], 0
         for c in chunks:
             offsets.append(n)
@@ -140,7 +182,7 @@ class KVRows:
         with cascade_mode(self.model):
             hidden = self.decoder(
                 input_ids=torch.tensor([flat], device=self.device),
-                attention_mask=suffix_mask(mask, width, self.dtype),
+                attention_mask=suffix_mask(mask, width, self.dtype, within),
                 position_ids=torch.tensor([pos_list], device=self.device),
                 use_cache=False, **{PREFIX_KWARG: prefix, STORE_KWARG: cache},
             ).last_hidden_state
@@ -183,6 +225,7 @@ class KVRows:
         sub_cache = self.new_cache(prefix, n)
         held_mask = torch.ones(n, held, dtype=torch.long, device=self.device)
         self.forward(chunks, [p_len] * n, held_mask, sub_cache, prefix)
+        self.stats.prefill_tokens += sum(len(c) for c in chunks)
         return {
             d: [(lay.keys[i : i + 1, :, held : held + len(c)], lay.values[i : i + 1, :, held : held + len(c)])
                 for lay in sub_cache.layers]

@@ -37,9 +37,11 @@ class Verifier:
         drafts: list[Draft],
         hidden: torch.Tensor,
         offsets: list[int],
+        trees: list[list[int] | None] | None = None,
     ) -> list[tuple[int, bool]]:
         """Check each row's draft against the model's constrained greedy choice; feed what it
-        chose. Returns (draft tokens accepted, finished) per row; sets ``row.pending``.
+        chose. Returns (draft tokens accepted, finished) per row; sets ``row.pending``, and for
+        a tree draft (``trees[b]``: its parents) ``row.path``, the nodes accepted.
 
         Positions are checked in rounds of ``ROUND`` per row, each round one matmul over the
         union of the allowed ids: the allowed set (a walk of the constraint) is computed only
@@ -51,7 +53,11 @@ class Verifier:
         for b, r in enumerate(rows):
             if r is not None:
                 r.pending = None
-                active[b] = 0
+                r.path, r.ran_out = None, False
+                if trees is not None and trees[b] is not None:
+                    verdicts[b] = self._verify_tree(r, drafts[b], trees[b], hidden, offsets[b])  # type: ignore[arg-type]
+                else:
+                    active[b] = 0
         eos = self.vocab.eos_ids
         while active:
             asks: list[tuple[int, int, list[int]]] = []  # (row, draft position, allowed ids)
@@ -121,6 +127,67 @@ class Verifier:
             active = following
         self._read_hints(rows, drafts, hidden, offsets, decided)
         return verdicts
+
+    def _verify_tree(
+        self, r: Row, draft: Draft, parents: list[int], hidden: torch.Tensor, offset: int
+    ) -> tuple[int, bool]:
+        """A tree draft (``drafting.draft_tree``): the model's choice at the pending token and at
+        every node, in one matmul per node set; then the walk from the root along the children
+        the model chose. Each node's hidden state saw exactly its ancestors (``rows.tree_layout``),
+        so every choice on the walk is the one step-by-step decoding makes."""
+        start, ids, states = draft
+        eos = self.vocab.eos_ids
+        children: dict[int, dict[int, int]] = {}
+        for i, (tid, p) in enumerate(zip(ids, parents)):
+            children.setdefault(p, {})[tid] = i
+        # The nodes the walk can reach before a leaf: all of them (a small tree).
+        nodes = [-1, *range(len(ids))]
+        asks: list[list[int]] = []
+        for node in nodes:
+            s = r.tracker.state if node < 0 else states[node]
+            allowed = r.auto.allowed_ids(s, self.vocab.trie)
+            if r.auto.can_end(s):
+                allowed = sorted(set(allowed) | set(eos))
+            asks.append(allowed)
+        union = sorted({t for a in asks for t in a})
+        choices: dict[int, tuple[int, float]] = {}
+        if union:
+            col = {t: i for i, t in enumerate(union)}
+            union_t = torch.tensor(union, device=self.device)
+            h = hidden[[offset + start + (0 if node < 0 else 1 + node) for node in nodes]]
+            logits = (h @ self.weight[union_t].T).float()
+            if self.bias is not None:
+                logits = logits + self.bias[union_t].float()
+            keep_r = [n for n, a in enumerate(asks) for _ in a]
+            keep_c = [col[t] for a in asks for t in a]
+            allowed_mask = torch.full_like(logits, _NEG)
+            allowed_mask[keep_r, keep_c] = 0.0
+            masked = logits + allowed_mask
+            best = masked.argmax(dim=1).tolist()
+            logp = torch.log_softmax(masked, dim=1)
+            for n, node in enumerate(nodes):
+                if asks[n]:
+                    choices[node] = (union[best[n]], float(logp[n, best[n]]))
+        node, path = -1, []
+        while True:
+            if node not in choices:  # nothing allowed: no token fits here
+                r.tracker.force_finish()
+                r.path = path
+                return len(path), True
+            choice, lp = choices[node]
+            kids = children.get(node, {})
+            if choice in eos and r.auto.can_end(r.tracker.state):
+                r.path = path + ([kids[choice]] if choice in kids else [])
+                return len(r.path), True
+            r.tracker.feed(choice, self.vocab.pieces[choice] or b"", lp)
+            if choice in kids:
+                node = kids[choice]
+                path.append(node)
+                continue
+            r.pending = choice
+            r.path = path
+            r.ran_out = not kids
+            return len(path), False
 
     def _read_hints(
         self,
