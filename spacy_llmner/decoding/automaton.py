@@ -1,8 +1,9 @@
 """The copy constraint: the output may only be the (escaped) source plus well-placed tags.
 
 A deterministic automaton over output bytes. From a state the allowed bytes are: the next source
-byte (inside an entity only up to the last token end, so every entity can be closed); ``<`` when a tag may start (an opening tag at a token start with no entity open, or the
-closing tag of the open entity at a token end); the continuation of a tag being written. The
+byte (inside an entity only up to the last token end, so every entity can be closed); ``<``
+when a tag may start (an opening tag at a token start with no entity open, or the closing tag of
+the open entity at a token end); the continuation of a tag being written. The
 escaped source never contains ``<``, so copying and tagging never compete for the same byte.
 EOS is allowed only once the whole source is copied and no entity is open.
 """

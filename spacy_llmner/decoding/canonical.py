@@ -20,6 +20,7 @@ from typing import Any
 
 from .vocab import Vocab
 
+
 class CanonicalCopy:
     """Per document: the canonical next token at a byte position of the target (cached).
 

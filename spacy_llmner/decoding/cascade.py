@@ -12,7 +12,8 @@ linear layers or against the prefix; only the small suffix part runs in the rows
 
 It plugs into transformers' attention interface under :data:`ATTENTION_NAME`; the decoder switches
 the model to it only for its own forward calls (:func:`cascade_mode`) and passes the prefix and
-the rows' KV (:class:`PackedKV`, in place of transformers' cache) as keyword arguments, so the model is left as it was for training, ``generate`` and the step decoder.
+the rows' KV (:class:`PackedKV`, in place of transformers' cache) as keyword arguments, so the
+model is left as it was for training, ``generate`` and the step decoder.
 """
 
 from __future__ import annotations

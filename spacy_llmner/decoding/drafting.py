@@ -114,17 +114,19 @@ def draft_copy(
     if not ids:  # longest match along the forced bytes
         s, i = st, 0
         while not _full(len(ids), (states[-1].pos if states else st.pos) - st.pos, k, min_bytes) and i < len(forced):
-            node, best, j, s_walk, best_state = 0, None, i, s, None
+            node, best, j, best_state = 0, None, i, None
+            walk = s
             while j < len(forced):
                 node = vocab.trie.children[node].get(forced[j], -1)
                 if node < 0:
                     break
-                s_walk = auto.step(s_walk, forced[j])
-                if s_walk is None:
+                stepped = auto.step(walk, forced[j])
+                if stepped is None:
                     break
+                walk = stepped
                 j += 1
                 if node in vocab.trie.tokens:
-                    best, best_state, best_j = vocab.trie.tokens[node][0], s_walk, j
+                    best, best_state, best_j = vocab.trie.tokens[node][0], walk, j
             if best is None or best_state is None:
                 break
             if not at_end and best_j >= len(forced):

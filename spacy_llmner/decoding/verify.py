@@ -168,7 +168,8 @@ class Verifier:
             for n, node in enumerate(nodes):
                 if asks[n]:
                     choices[node] = (union[best[n]], float(logp[n, best[n]]))
-        node, path = -1, []
+        node = -1
+        path: list[int] = []
         while True:
             if node not in choices:  # nothing allowed: no token fits here
                 r.tracker.force_finish()
