@@ -36,10 +36,10 @@ def fake_release(tiny_models: dict[str, Any], tmp_path: Path, monkeypatch: pytes
     root.mkdir()
     _fake_release(root, base)
     monkeypatch.setattr(catalog, "release_root", lambda: root)
-    monkeypatch.setattr(catalog, "base_cache", lambda release: base)
-    from spacy_llmner.released import model as released_model
-
-    monkeypatch.setattr(released_model, "base_cache", lambda release: base)
+    home = tmp_path / "home"
+    (home / "bases").mkdir(parents=True)
+    (home / "bases" / "tiny--base").symlink_to(base)  # the cache layout: bases/<hub id, / as -->
+    monkeypatch.setenv("SPACY_LLMNER_HOME", str(home))
     return "tiny-test"
 
 
