@@ -1,4 +1,4 @@
-"""Scoring a pipeline on CLUENER2020 the two ways its results are compared (seed 002).
+"""Scoring a pipeline on CLUENER2020 the two ways its results are compared (the CLUENER experiment we reproduce).
 
 (1) typed exact-span P/R/F1 per label, the package's measure (``ner.py``), and (2) the seed's
 measure as we read its ``ner_eval.py`` ("hard" results): per document, the set of (label, entity

@@ -1,5 +1,5 @@
 """``llm_textcat_head``: documents classified by a decoder LLM's last hidden state and a linear
-head, with a LoRA adapter on the LLM (seed 003's best method; trained by ``train-textcat``).
+head, with a LoRA adapter on the LLM (the text-classification study's best method; `train-textcat`).
 
     nlp.add_pipe("llm_textcat_head", config={"base": "<hub id or local dir>",
                                              "adapter": "<train-textcat output dir>"})

@@ -1,6 +1,6 @@
 """``spacy_llmner.EmbeddingSimilarity.v1``: demonstration retrieval by embedding cosine.
 
-The ``Similarity`` plug of ``textcat/retrieval.py`` (seed 003 retrieves the demonstrations
+The ``Similarity`` plug of ``textcat/retrieval.py`` (the text-classification study retrieves the demonstrations
 most similar to the text by embedding similarity). ``index(pool)`` embeds the pool once;
 ``scores(text)`` embeds the text and returns its cosine with every pool text.
 

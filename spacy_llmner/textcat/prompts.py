@@ -1,4 +1,4 @@
-"""The text-classification prompts (seed 003), versioned with ``spacy_llmner.TextCat.v1``.
+"""The text-classification prompts of the LLM text-classification study, versioned with ``spacy_llmner.TextCat.v1``.
 
 Exclusive classes (template ``textcat1``): the model sees the label list (with one-line
 descriptions) and the rules (answer with exactly one label, nothing else), then k demonstrations

@@ -1,6 +1,6 @@
 """Demonstration retrieval for the classification prompt: a pluggable similarity, and the order.
 
-Seed 003 retrieves the k labelled examples most similar to the text and puts the most similar
+The text-classification study retrieves the k labelled examples most similar to the text and puts the most similar
 last, nearest the text. ``Similarity`` is the plug: ``index(pool)`` once, then ``scores(text)``
 per document. ``CharNgramTfidf`` is the dependency-free default (character n-grams work for
 Chinese, which has no spaces). Embedding retrieval, the seed's, implements the same protocol in
