@@ -86,12 +86,33 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
         hf = comp._model
         if args["device"]:
             hf.device_arg = args["device"]
+        hf.quantize = args.get("quantize")  # before the weights load (models/precision.py)
+        if args.get("dtype"):
+            hf.dtype_arg = args["dtype"]
         model, tok, messages = hf.hf_model, hf.tokenizer, comp._task.messages
         args["labels"] = list(comp._task.labels)
         args["copy_tokens"] = args["copy_tokens"] or hf.copy_tokens
+    if args.get("quantize") and (args["random_model"] or args["base"]):
+        from spacy_llmner.models.precision import quantize_int8
+
+        model = quantize_int8(model)
     nlp = spacy.blank("en")
     docs = [(t, [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]) for t, _ in _texts(args)]
     return model, tok, messages, docs
+
+
+# The fast path and its variants, side by side in one run: ``fast_copy`` (the prompt prefix copied
+# into every row), ``fast_linear`` (no tree drafts of labels: ``tree_labels = 0``), ``fast_int8``
+# (the decoder's linear layers dynamically quantized: ``quantize = "int8"``).
+FAST_METHODS = ("fast", "fast_copy", "fast_linear", "fast_int8")
+
+
+def span_f1(found: list[list[tuple[int, int, str]]], gold: list[list[tuple[int, int, str]]]) -> float | None:
+    """Typed, exact-span F1 of the decoder's raw spans against the corpus's (no policy, no
+    sanity filter: a comparison between decoders, not the pipeline's score)."""
+    tp = sum(len(set(map(tuple, f)) & set(map(tuple, g))) for f, g in zip(found, gold))
+    n_found, n_gold = sum(len(f) for f in found), sum(len(g) for g in gold)
+    return 2 * tp / (n_found + n_gold) if n_found + n_gold else None
 
 
 def _texts(args: dict[str, Any]) -> list[tuple[str, list[tuple[int, int, str]]]]:
@@ -123,6 +144,7 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     from spacy_llmner.prompting import document_ids, eos_ids, prompt_frame
 
     torch.set_num_threads(args["threads"] or torch.get_num_threads())
+    args = {**args, "quantize": "int8" if method == "fast_int8" else None}
     model, tok, messages, docs = _load(args)
     device = next(model.parameters()).device.type
     framed = prompt_frame(tok, messages)
@@ -150,6 +172,8 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
         torch.cuda.synchronize()
     out["seconds"] = time.perf_counter() - t0
     out["docs"] = len(docs)
+    if out.get("spans") is not None:
+        out["f1"] = span_f1(out.pop("spans"), [gold for _, gold in _texts(args)])
     out["peak_mb"] = _peak_mb(device)
     out["n_params"] = n_params
     out["device"] = device
@@ -159,16 +183,18 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
 def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: Any, tok: Any,
                 prefix: list[int], doc_ids: list[list[int]], cons: list[Any], vocab: Any, eos: list[int]) -> None:
     """One timed run of ``method`` over all documents; its counts go into ``out``."""
-    from spacy_llmner.decoding import FastDecoder, decode_reference
-    from spacy_llmner.decoding.free import generate_free
-
     from flops import forward_flops, model_shape
+
+    from spacy_llmner.decoding import FastDecoder, FastOptions, decode_reference
+    from spacy_llmner.decoding.free import generate_free
 
     shape = model_shape(model)
     p_len = len(prefix)
-    if method in ("fast", "fast_copy"):
+    if method in FAST_METHODS:
         shared = "copy" if method == "fast_copy" else args["shared_prefix"]
-        dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any", shared)
+        options = FastOptions(tree_labels=0 if method == "fast_linear" else args["tree_labels"],
+                              draft_bytes=args["draft_bytes"])
+        dec = FastDecoder(model, vocab, tok, args["copy_tokens"] or "any", shared, options=options)
         out["cascade"] = dec.cascade
         res = dec.decode(prefix, doc_ids, cons, batch_size=args["batch_size"], max_draft=args["max_draft"])
         # Passes per document: the forward passes each document's row took part in (the target's
@@ -181,6 +207,7 @@ def _run_method(method: str, args: dict[str, Any], out: dict[str, Any], model: A
         out["tokens"] = sum(len(r.token_ids) for r in res)
         out["entities"] = sum(len(r.spans) for r in res)
         out["tagged"] = [r.tagged for r in res]
+        out["spans"] = [r.spans for r in res]
         out["tree_drafts"] = dec.stats.tree_drafts
         # Tokens through the model: the prefix once, each prompt, and every decode pass's
         # pending + draft tokens (rejected ones included); logits only over allowed ids (left out).
@@ -262,7 +289,6 @@ def matmul_name(args: dict[str, Any]) -> str:
 def _matmul_rate(args: dict[str, Any], rows: dict[str, Any]) -> float:
     """This machine's matmul GFLOP/s at the model's precision, with the workers' thread count."""
     import torch
-
     from flops import matmul_gflops
 
     if args["threads"]:
@@ -298,6 +324,10 @@ def main() -> None:
                     help="copy tokens the constraint lets through (default: the pipeline's setting)")
     ap.add_argument("--warmup", type=int, default=1,
                     help="untimed runs of each method over the same documents before the timed one")
+    ap.add_argument("--tree-labels", type=int, default=3,
+                    help="labels drafted in full inside a tag (FastOptions.tree_labels; fast_linear: 0)")
+    ap.add_argument("--draft-bytes", type=int, default=64, help="source bytes a draft covers at least (FastOptions)")
+    ap.add_argument("--dtype", default=None, help="the pipeline's dtype (float32, bfloat16, auto)")
     ap.add_argument("--no-presidio", action="store_true", help="skip the Presidio reference row")
     ap.add_argument("--json", dest="json_path", default=None)
     ns = ap.parse_args()
@@ -308,7 +338,7 @@ def main() -> None:
     rows: dict[str, dict[str, Any]] = {}
     methods = args["methods"].split(",")
     # Constrained methods first: their answer lengths set the generate baselines' lengths.
-    constrained = ("fast", "fast_copy", "step")
+    constrained = (*FAST_METHODS, "step")
     methods = [m for m in methods if m in constrained] + [m for m in methods if m not in constrained]
     # Rounds of every method, one after the other: this machine's speed drifts by tens of
     # percent over minutes, so each method is timed in every round and the median counts.
@@ -338,6 +368,11 @@ def main() -> None:
     presidio = _presidio_reference(args) if not args["random_model"] and not args["no_presidio"] else None
     matmul = _matmul_rate(args, rows)
     fast = rows.get("fast")
+    for name in FAST_METHODS[1:]:
+        if name in rows and "fast" in rows:
+            same = sum(a == b for a, b in zip(rows[name]["tagged"], rows["fast"]["tagged"]))
+            print(f"{name} output identical to fast on {same}/{len(rows[name]['tagged'])} docs")
+            rows[name]["identical_to_fast"] = same
     for name in ("fast", "fast_copy"):
         if name in rows and "step" in rows:
             # Each method runs in its own process; a near-tie can flip between processes through
@@ -347,7 +382,7 @@ def main() -> None:
     base_b1 = rows.get("generate_b1", {}).get("seconds")
     base_bt = rows.get("generate_batched", {}).get("seconds")
     header = (f"{'method':<18}{'docs/s':>9}{'tok/s':>9}{'passes/doc':>12}{'peak MB':>9}{'x(b) b1':>9}{'x(c) bat':>9}"
-              f"{'GFLOP/doc':>11}{'% matmul':>10}")
+              f"{'GFLOP/doc':>11}{'% matmul':>10}{'F1':>7}")
     print(header)
     print("-" * len(header))
     for name, r in rows.items():
@@ -359,8 +394,10 @@ def main() -> None:
         r["gflop_per_doc"] = r["flops"] / r["docs"] / 1e9
         r["fraction_of_matmul"] = r["flops"] / r["seconds"] / 1e9 / matmul if matmul else None
         frac = f"{r['fraction_of_matmul']:.0%}" if matmul else "-"
+        f1 = f"{r['f1']:.3f}" if r.get("f1") is not None else "-"
         print(f"{name:<18}{dps:>9.2f}{tps:>9.0f}{ppd:>12}{r['peak_mb']:>9.0f}{xb:>9}{xc:>9}"
-              f"{r['gflop_per_doc']:>11.1f}{frac:>10}")
+              f"{r['gflop_per_doc']:>11.1f}{frac:>10}{f1:>7}")
+    print("F1: the decoder's raw spans against the corpus's, typed and exact (no policy or filters)")
     print(f"FLOPs: 2 x body parameters per token through the model + attention over its context + the "
           f"output head where computed; % of the measured {matmul_name(args)} matmul rate "
           f"({matmul:.1f} GFLOP/s, benchmarks/flops.py)" if matmul else "FLOPs: no matmul rate measured")
@@ -368,6 +405,7 @@ def main() -> None:
         print(f"{'presidio default':<18}{presidio:>9.2f}   (reference: spaCy small English model + patterns)")
     summary: dict[str, Any] = {"device": fast["device"] if fast else None, "n_docs": args["n_docs"],
                                "batch_size": args["batch_size"], "max_draft": args["max_draft"],
+                               "tree_labels": args["tree_labels"], "draft_bytes": args["draft_bytes"],
                                "repeat": args["repeat"], "warmup": args["warmup"], "cascade": (fast or {}).get("cascade"),
                                "generate_length": args["generate_length"],
                                "copy_tokens": (fast or rows.get("step") or {}).get("copy_tokens"),
@@ -383,6 +421,7 @@ def main() -> None:
             batched_passes=fast["batched_passes"],
             entities_per_doc=fast["entities"] / fast["docs"],
             n_params=fast["n_params"],
+            f1=fast.get("f1"),
         )
         if base_b1:
             summary["speedup_vs_generate_b1"] = base_b1 / fast["seconds"]

@@ -111,12 +111,45 @@ def presidio() -> str:
 
 def decode() -> str:
     """The copy-constrained fast path against Hugging Face generate."""
-    d = _load(RESULTS / "cpu_smollm2.json")
     rows = ["| pipeline | docs/s | passes/doc | entities/doc | × generate batch 1 | × generate batched |",
-            "|---|---|---|---|---|---|",
-            f"| main job's (SmolLM2-135M, CPU fp32) | {d['docs_per_s']:.2f} | {d['passes_per_doc']:.1f} | "
-            f"{d['entities_per_doc']:.2f} | {d['speedup_vs_generate_b1']:.1f} | {d['speedup_vs_generate_batched']:.1f} |"]
+            "|---|---|---|---|---|---|"]
+    for name, label in (("cpu_release.json", "released (SmolLM2-135M, CPU fp32)"),
+                        ("cpu_smollm2.json", "main job's (SmolLM2-135M, CPU fp32)")):
+        if (RESULTS / name).exists():
+            d = _load(RESULTS / name)
+            rows.append(f"| {label} | {d['docs_per_s']:.2f} | {d['passes_per_doc']:.1f} | {d['entities_per_doc']:.2f} | "
+                        f"{d['speedup_vs_generate_b1']:.1f} | {d['speedup_vs_generate_batched']:.1f} |")
     return "\n".join(rows) + "\n"
+
+
+def speed() -> str:
+    """The released pipeline's decoder variants side by side, and long notes against short ones."""
+    d = _load(RESULTS / "cpu_release.json")
+    names = {"fast": "fast (default: label trees, fp32)", "fast_linear": "linear drafts (`tree_labels = 0`)",
+             "fast_int8": "int8 linear layers (`quantize = \"int8\"`)", "generate_b1": "HF generate, batch 1",
+             "generate_batched": "HF generate, batched"}
+    rows = ["| decoder | docs/s | passes/doc | GFLOP/doc | share of fp32 matmul rate | raw typed F1 | output = default |",
+            "|---|---|---|---|---|---|---|"]
+    for key, label in names.items():
+        r = d["rows"].get(key)
+        if r is None:
+            continue
+        passes = f"{r['passes'] / r['docs']:.1f}" if r.get("passes") else "–"
+        f1 = f"{r['f1']:.3f}" if r.get("f1") is not None else "–"
+        same = f"{r['identical_to_fast']}/{r['docs']}" if "identical_to_fast" in r else "–"
+        rows.append(f"| {label} | {r['docs'] / r['seconds']:.2f} | {passes} | {r['gflop_per_doc']:.0f} | "
+                    f"{r['fraction_of_matmul']:.0%} | {f1} | {same} |")
+    out = "\n".join(rows) + "\n"
+    if (RESULTS / "long_docs.json").exists():
+        g = _load(RESULTS / "long_docs.json")
+        out += ("\n| run | characters | seconds | typed F1 |\n|---|---|---|---|\n"
+                f"| {g['pieces']} short documents | {g['chars']:,} | {g['short_seconds']:.0f} | {g['short_f1']:.3f} |\n"
+                f"| the same text as one note ({g['shards']} shards) | {g['chars']:,} | {g['long_seconds']:.0f} | "
+                f"{g['long_f1']:.3f} |\n")
+        if "one_row_seconds" in g:
+            out += (f"| its first {g['one_row_chars']:,} characters as one shard | {g['one_row_chars']:,} | "
+                    f"{g['one_row_seconds']:.0f} | {g['one_row_f1']:.3f} |\n")
+    return out
 
 
 def seeds() -> str:
@@ -185,7 +218,7 @@ def textcat() -> str:
 RENDERERS: dict[str, Callable[[], str]] = {
     "cluener": cluener, "textcat": textcat,
     "release": release, "span_filters": span_filters, "main_job": main_job, "presidio": presidio,
-    "decode": decode, "seeds": seeds,
+    "decode": decode, "speed": speed, "seeds": seeds,
 }
 
 

@@ -155,6 +155,10 @@ class Errors(metaclass=ErrorsWithCodes):
         "`{{\"@llm_models\": \"spacy_llmner.HF.v1\", ...}}`; pass allow_remote=True "
         "(CLI: --allow-remote) only if sending the text there is intended."
     )
+    E034 = (
+        "quantize={value!r} is not available here: {reason}. Use quantize = null (full precision), "
+        "or \"int8\" on a CPU with a private copy of the base (share_base = false)."
+    )
     # --- data (E1xx) ---
     E101 = (
         "Unsupported locale(s) {locales} for the synthetic data generator. Use any of "

@@ -17,7 +17,7 @@ from spacy_llmner.prompting import (
     eos_ids,
     resolve_labels,
 )
-from spacy_llmner.tasks.sharding import doc_budget_bytes, shard_doc
+from spacy_llmner.tasks.sharding import doc_budget_bytes, shard_budget, shard_doc
 
 from conftest import ARCHS
 
@@ -99,12 +99,47 @@ def test_an_oversized_token_is_a_shard_of_its_own_never_split() -> None:
     assert any(s.text.strip() == "x" * 80 for s in shards)
 
 
+def test_a_line_or_paragraph_break_wins_over_a_fuller_shard() -> None:
+    """A cut between lines of a note, not inside the name on the next line."""
+    nlp = spacy.blank("en")
+    text = "Vitals stable overnight.\n\nCalled daughter Mary Ellen Smith at home about discharge plans today."
+    shards = shard_doc(nlp(text), 60)
+    assert "".join(s.text for s in shards) == text
+    assert shards[0].text == "Vitals stable overnight.\n\n"
+    assert shards[1].text.startswith("Called daughter Mary Ellen Smith")
+
+
+def test_shard_budget_is_the_smaller_limit_and_zero_or_none_is_no_limit() -> None:
+    assert shard_budget(5000, 1024) == 1024 and shard_budget(500, 1024) == 500
+    assert shard_budget(None, 1024) == 1024 and shard_budget(5000, 0) == 5000 and shard_budget(5000, None) == 5000
+    assert shard_budget(None, None) is None
+
+
+def test_the_task_cuts_a_long_note_into_shards_of_max_shard_bytes() -> None:
+    """A long note goes to the model as several prompts (rows of one batch), each no longer than
+    ``max_shard_bytes``; ``max_shard_bytes=0`` leaves only the context to limit it."""
+    from spacy_llmner.tasks.xmlner import XMLNERTask
+
+    nlp = spacy.blank("en")
+    line = "0400 pt resting, called wife Jane Doe at 555-201-3344 re: plan.\n"
+    doc = nlp(line * 60)  # ~3,900 bytes
+    [(prompts, shards)] = list(XMLNERTask(labels="hipaa", max_shard_bytes=1024).generate_prompts([doc], 8192))
+    prompts = list(prompts)
+    assert len(prompts) > 3 and all(len(p.source.encode()) <= 1024 for p in prompts)
+    assert all(p.source.endswith("\n") for p in prompts)  # cut at line ends
+    assert "".join(s.text for s in shards) == doc.text
+    [(whole, _)] = list(XMLNERTask(labels="hipaa", max_shard_bytes=0).generate_prompts([doc], 32768))
+    assert len(list(whole)) == 1
+    with pytest.raises(LLMNERError, match="E011"):
+        XMLNERTask(labels="hipaa", max_shard_bytes=-1)
+
+
 def test_tasks_restore_their_settings_from_disk(tmp_path: Path) -> None:
     """What a task saves inside a pipeline comes back (tasks/serialize.py), bytes and files alike."""
     from spacy_llmner.textcat.task import TextCatTask
     from spacy_llmner.tasks.xmlner import XMLNERTask
 
-    ner = XMLNERTask(labels=["PERSON", "creative-work"], template_version="v2")
+    ner = XMLNERTask(labels=["PERSON", "creative-work"], template_version="v2", max_shard_bytes=300)
     ner.to_disk(tmp_path / "ner")
     assert XMLNERTask().from_disk(tmp_path / "ner")._cfg() == ner._cfg()
     assert XMLNERTask().from_bytes(ner.to_bytes())._cfg() == ner._cfg()

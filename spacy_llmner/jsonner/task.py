@@ -24,6 +24,7 @@ from spacy_llm.registry import registry as llm_registry
 from ..errors import Errors, LLMNERError
 from ..prompting import LabelsArg, check_template_version
 from ..tagging import CharSpan
+from ..tasks.sharding import MAX_SHARD_BYTES
 from ..tasks.span_task import Scores, SpanTask
 from . import OCCURRENCE_POLICIES, AlignStats, align_strings, parse_answer
 from .template import JSON_TEMPLATES, is_json_template
@@ -46,6 +47,7 @@ class JSONNERTask(SpanTask):
         key_aliases: Mapping[str, str] | None = None,
         bytes_per_token: float = 1.0,
         template_version: str = JSON_TEMPLATE,
+        max_shard_bytes: int | None = MAX_SHARD_BYTES,
     ) -> None:
         if occurrences not in OCCURRENCE_POLICIES:
             raise LLMNERError(Errors.E011.format(
@@ -56,7 +58,7 @@ class JSONNERTask(SpanTask):
         # Strings are matched at token boundaries already; no sanity filter (nothing to cut).
         super().__init__(
             labels, label_definitions=label_definitions, bytes_per_token=bytes_per_token,
-            template_version=template_version, drop_nonsense=False,
+            template_version=template_version, drop_nonsense=False, max_shard_bytes=max_shard_bytes,
         )
 
     def _check_template(self, version: str) -> str:
@@ -98,11 +100,12 @@ def make_jsonner_task(
     key_aliases: dict[str, str] | None = None,
     bytes_per_token: float = 1.0,
     template_version: str = JSON_TEMPLATE,
+    max_shard_bytes: int | None = MAX_SHARD_BYTES,
 ) -> JSONNERTask:
     """Registered as ``spacy_llmner.JSONNER.v1``. ``occurrences``: "all" (every occurrence of a
     listed string; the default) or "first". ``key_aliases``: other spellings of the JSON keys
     (e.g. the seed's ``{"属于人名类实体有?": "name"}``)."""
     return JSONNERTask(
         labels, label_definitions=label_definitions, occurrences=occurrences, key_aliases=key_aliases,
-        bytes_per_token=bytes_per_token, template_version=template_version,
+        bytes_per_token=bytes_per_token, template_version=template_version, max_shard_bytes=max_shard_bytes,
     )

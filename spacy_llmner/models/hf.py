@@ -26,6 +26,7 @@ from .files import EMBED_BASE_MAX_MB
 from .label_scoring import score_sequences
 from .loading import check_adapter_dir
 from .meta import AdapterMeta
+from .precision import check_quantize
 from .weights import (
     ADAPTER_DIR,
     BASE_DIR,
@@ -45,6 +46,11 @@ DEFAULT_CONTEXT_LENGTH = 4096
 
 class HFModel:
     """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text.
+
+    Precision: ``dtype`` ("float32", "bfloat16", or "auto": bf16 where the hardware computes it,
+    ``models/precision.py``; default bf16 on a GPU, fp32 on a CPU) and ``quantize = "int8"``
+    (opt-in, CPU). The decoder's settings (``draft_bytes``, ``tree_labels`` …) are
+    ``decoding.FastOptions``'s, checked there.
 
     ``share_base`` (default off: a private copy, as always): take the base from the process-wide
     registry (``models/shared.py``), so components on the same base (e.g. ``llm_ner`` and
@@ -74,13 +80,20 @@ class HFModel:
         copy_tokens: str = "any",
         shared_prefix: str = "auto",
         share_base: bool = False,
+        draft_bytes: int = FastOptions.draft_bytes,
+        tree_labels: int = FastOptions.tree_labels,
+        quantize: str | None = None,
     ) -> None:
         if decoding not in DECODING_MODES:
             raise LLMNERError(Errors.E005.format(mode=decoding))
         # Checked here, once, so a typo fails at construction and not at the first document.
         self.options = FastOptions(
-            copy_tokens=copy_tokens, shared_prefix=shared_prefix, batch_size=batch_size, max_draft=max_draft
+            copy_tokens=copy_tokens, shared_prefix=shared_prefix, batch_size=batch_size, max_draft=max_draft,
+            draft_bytes=draft_bytes, tree_labels=tree_labels,
         )
+        check_quantize(quantize, share_base, merge_adapter)
+        # "int8": the decoder's linear layers dynamically quantized (CPU; models/precision.py).
+        self.quantize = quantize
         self.name = str(name)
         self.adapter = str(adapter) if adapter else None
         self.decoding = decoding
@@ -139,6 +152,7 @@ class HFModel:
         loaded = load_weights(
             self.name, self.adapter, device=self.device_arg, dtype=self.dtype_arg,
             trust_remote_code=self.trust_remote_code, merge=self.merge_adapter, share_base=self.share_base,
+            quantize=self.quantize,
         )
         self._shared, self._adapter_name = loaded.shared, loaded.adapter_name
         self._tokenizer, self._model = loaded.tokenizer, loaded.model

@@ -44,15 +44,20 @@ def check_adapter_dir(path: Path) -> AdapterMeta:
 
 
 def pick_device_dtype(device: str | None, dtype: str | None) -> tuple[Any, Any]:
-    """CUDA + bf16 when present, else CPU + fp32; both overridable."""
+    """CUDA + bf16 when present, else CPU + fp32; both overridable. ``dtype="auto"``: bf16
+    wherever the hardware computes it, a CPU with AVX512-BF16 or AMX included (``precision.py``)."""
     import torch
 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if dtype:
+    if dtype == "auto":
+        from .precision import auto_dtype
+
+        dt = auto_dtype(dev)
+    elif dtype:
         dt = getattr(torch, dtype, None)
         if not isinstance(dt, torch.dtype):
             raise LLMNERError(
-                Errors.E011.format(name="dtype", value=dtype, hint="Use e.g. 'float32' or 'bfloat16'.")
+                Errors.E011.format(name="dtype", value=dtype, hint="Use e.g. 'float32', 'bfloat16' or 'auto'.")
             )
     elif dev.type == "cuda":
         dt = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -62,10 +62,12 @@ def load_weights(
     trust_remote_code: bool,
     merge: bool,
     share_base: bool,
+    quantize: str | None = None,
 ) -> LoadedWeights:
     """The base at ``name`` with ``adapter`` (or none): a private copy on ``device``/``dtype``
     (merged when ``merge``), or, with ``share_base``, the process-wide base with the adapter
-    added unmerged (coded errors for adapters that cannot share: E640, E641, E642)."""
+    added unmerged (coded errors for adapters that cannot share: E640, E641, E642). ``quantize``
+    ("int8") applies to the private copy only, after the adapter is merged."""
     from .loading import load_model, load_tokenizer, pick_device_dtype
 
     if share_base:
@@ -82,6 +84,10 @@ def load_weights(
     dev, dt = pick_device_dtype(device, dtype)
     tokenizer = load_tokenizer(name, trust_remote_code)
     model = load_model(name, adapter, dev, dt, trust_remote_code, merge, tokenizer=tokenizer)
+    if quantize == "int8":
+        from .precision import quantize_int8
+
+        model = quantize_int8(model)
     return LoadedWeights(tokenizer, model)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..decoding import FastOptions
 from ..models.hf import HFModel
 from .catalog import DEFAULT_RELEASE, base_cache, get_release
 
@@ -25,6 +26,9 @@ class ReleasedModel(HFModel):
         batch_size: int = 16,
         max_draft: int = 16,
         share_base: bool = False,
+        draft_bytes: int = FastOptions.draft_bytes,
+        tree_labels: int = FastOptions.tree_labels,
+        quantize: str | None = None,
     ) -> None:
         release = get_release(name)
         super().__init__(
@@ -37,6 +41,9 @@ class ReleasedModel(HFModel):
             context_length=release.context_length,
             copy_tokens=release.copy_tokens,
             share_base=share_base,
+            draft_bytes=draft_bytes,
+            tree_labels=tree_labels,
+            quantize=quantize,
         )
         self.release = release
         self._base_ready = False

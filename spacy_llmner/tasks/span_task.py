@@ -32,7 +32,7 @@ from ..scores import set_entity_scores
 from ..tagging import CharSpan
 from .labeled import LabelsView
 from .serialize import ConfigSerialized
-from .sharding import doc_budget_bytes, shard_doc
+from .sharding import MAX_SHARD_BYTES, doc_budget_bytes, shard_budget, shard_doc
 
 Scores = dict[CharSpan, float]
 
@@ -55,7 +55,13 @@ class SpanTask(LabelsView, ConfigSerialized):
         template_version: str = TEMPLATE_VERSION,
         policy: str | None = None,
         drop_nonsense: bool = True,
+        max_shard_bytes: int | None = MAX_SHARD_BYTES,
     ) -> None:
+        if max_shard_bytes is not None and (not isinstance(max_shard_bytes, int) or max_shard_bytes < 0):
+            raise LLMNERError(Errors.E011.format(
+                name="max_shard_bytes", value=max_shard_bytes,
+                hint="Use an int >= 0 (0 or null: the context alone limits a shard)."))
+        self._max_shard_bytes = max_shard_bytes
         self._template_version = self._check_template(template_version)
         get_policy(policy)  # E030 now, not at the first document
         self._policy = policy
@@ -107,8 +113,9 @@ class SpanTask(LabelsView, ConfigSerialized):
         self, docs: Iterable[Doc], context_length: int | None = None
     ) -> Iterable[Tuple[Iterable[XMLPrompt], Iterable[Doc]]]:  # noqa: UP006
         messages = self.messages
-        budget = doc_budget_bytes(
-            context_length, len(flatten(messages).encode()), self._bytes_per_token
+        budget = shard_budget(
+            doc_budget_bytes(context_length, len(flatten(messages).encode()), self._bytes_per_token),
+            self._max_shard_bytes,
         )
         for doc in docs:
             shards = shard_doc(doc, budget)
@@ -203,6 +210,7 @@ class SpanTask(LabelsView, ConfigSerialized):
             "bytes_per_token": self._bytes_per_token,
             "policy": self._policy,
             "drop_nonsense": self._drop_nonsense,
+            "max_shard_bytes": self._max_shard_bytes,
         }
 
     def _set_cfg(self, cfg: Mapping[str, Any]) -> None:
@@ -215,4 +223,5 @@ class SpanTask(LabelsView, ConfigSerialized):
         self._policy = cfg.get("policy", self._policy)
         get_policy(self._policy)
         self._drop_nonsense = bool(cfg.get("drop_nonsense", self._drop_nonsense))
+        self._max_shard_bytes = cfg.get("max_shard_bytes", self._max_shard_bytes)
         self._messages = None

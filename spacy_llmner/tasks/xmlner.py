@@ -18,6 +18,7 @@ from ..jsonner.template import is_json_template
 from ..prompting import TEMPLATE_VERSION, LabelsArg, check_template_version
 from ..tagging import CharSpan, parse
 from ..ty import TaggedAnswer
+from .sharding import MAX_SHARD_BYTES
 from .span_task import Scores, SpanTask
 
 ALIGNMENT_MODES = ("strict", "contract", "expand")
@@ -39,6 +40,7 @@ class XMLNERTask(SpanTask):
         template_version: str = TEMPLATE_VERSION,
         policy: str | None = None,
         drop_nonsense: bool = True,
+        max_shard_bytes: int | None = MAX_SHARD_BYTES,
     ) -> None:
         if alignment_mode not in ALIGNMENT_MODES:
             raise LLMNERError(
@@ -48,6 +50,7 @@ class XMLNERTask(SpanTask):
         super().__init__(
             labels, label_definitions=label_definitions, example=example, bytes_per_token=bytes_per_token,
             template_version=template_version, policy=policy, drop_nonsense=drop_nonsense,
+            max_shard_bytes=max_shard_bytes,
         )
 
     def _check_template(self, version: str) -> str:
@@ -87,12 +90,15 @@ def make_xmlner_task(
     template_version: str = TEMPLATE_VERSION,
     policy: str | None = None,
     drop_nonsense: bool = True,
+    max_shard_bytes: int | None = MAX_SHARD_BYTES,
 ) -> XMLNERTask:
     """Registered as ``spacy_llmner.XMLNER.v1``. ``labels``: a preset name, list or dict.
 
     ``template_version``: the prompt the adapter was trained with ("v1" seed recipe, "v2" compact).
     ``policy``: ``"safe_harbor"`` leaves ages of 89 and under and times of day untagged; ``None``
     keeps every entity. ``drop_nonsense``: drop punctuation-only spans, cut spans at blank lines.
+    ``max_shard_bytes``: a longer doc is cut at paragraph, line or sentence ends into shards that
+    decode side by side (``tasks/sharding.py``); 0 or null: only the context limits a shard.
     """
     return XMLNERTask(
         labels,
@@ -103,4 +109,5 @@ def make_xmlner_task(
         template_version=template_version,
         policy=policy,
         drop_nonsense=drop_nonsense,
+        max_shard_bytes=max_shard_bytes,
     )
