@@ -9,6 +9,7 @@ worst ratio of hostile to plain passes is the figure the issue's target bounds (
     python benchmarks/hostile.py --base assets/base --json benchmarks/results/hostile.json
     python benchmarks/hostile.py --base assets/base --draft-bytes 0      # the old draft budget
     python benchmarks/hostile.py --base assets/base --lora-std 0.3       # a model that tags
+    python benchmarks/hostile.py --base assets/base --adapter training/release/adapter  # the release
 
 ``--lora-std`` perturbs the base with a random LoRA (as ``tests/test_real_base.py`` does) so it
 opens tags: an untuned base tags almost nothing, and tags are where passes go.
@@ -24,12 +25,17 @@ from pathlib import Path
 from typing import Any
 
 
-def load(base: str, lora_std: float, device: str = "cpu") -> tuple[Any, Any]:
-    """(model, tokenizer) of ``base``, perturbed by a random LoRA of ``lora_std`` if non-zero."""
+def load(base: str, lora_std: float, device: str = "cpu", adapter: str | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) of ``base`` with a trained ``adapter`` merged in, or perturbed by a
+    random LoRA of ``lora_std`` if non-zero."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(base)
+    if adapter:
+        from spacy_llmner.models.loading import load_model
+
+        return load_model(base, adapter, torch.device(device), torch.float32, False, True, tokenizer=tok), tok
     model = AutoModelForCausalLM.from_pretrained(base).to(device).eval()
     if lora_std:
         from peft import LoraConfig, get_peft_model
@@ -114,6 +120,7 @@ def report(result: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", default="assets/base", help="a causal LM directory (the default base)")
+    ap.add_argument("--adapter", default=None, help="a trained adapter to merge (e.g. training/release/adapter)")
     ap.add_argument("--lora-std", type=float, default=0.0, help="random LoRA perturbation (0: the base as is)")
     ap.add_argument("--labels", default="hipaa", help="a preset or comma-separated labels")
     ap.add_argument("--template", default="v2", help="prompt template version (the release's: v2)")
@@ -133,10 +140,10 @@ def main() -> None:
 
     torch.set_num_threads(args.threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or torch.get_num_threads())
     names = [n for n in args.names.split(",") if n] or list(HOSTILE_SET)
-    model, tok = load(args.base, args.lora_std, args.device)
+    model, tok = load(args.base, args.lora_std, args.device, args.adapter)
     result = measure(model, tok, {n: HOSTILE_SET[n] for n in names}, args.labels,
                      args.copy_tokens, args.max_draft, args.draft_bytes, template=args.template)
-    result["base"], result["lora_std"] = args.base, args.lora_std
+    result["base"], result["lora_std"], result["adapter"] = args.base, args.lora_std, args.adapter
     print(report(result))
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
