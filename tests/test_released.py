@@ -113,10 +113,11 @@ def test_a_remote_llm_is_refused_unless_allowed() -> None:
 # --- the real released model, as a user gets it: offline, from the installed package ------------
 
 HELDOUT_SEED = 20261207  # a fixed sample of held-out-template documents, not the release's test split
-# Floors below the figures measured when the release was published (RELEASE.json), with room for
-# CPU run-to-run noise: a broken or stale adapter, a wrong prompt or a lost policy falls far below.
-MIN_TYPED_F1 = 0.60
-MIN_CHAR_RECALL = 0.80
+# Floors below what this sample scored with the published adapter (typed F1 0.94, PII-character
+# recall 0.99, AVX2 CPU, fp32), with room for run-to-run noise: a broken or stale adapter, a wrong
+# prompt or a lost policy falls below.
+MIN_TYPED_F1 = 0.85
+MIN_CHAR_RECALL = 0.93
 
 
 @pytest.fixture(scope="module")
