@@ -107,14 +107,6 @@ def _load(args: dict[str, Any]) -> tuple[Any, Any, list[dict[str, str]], list[tu
 FAST_METHODS = ("fast", "fast_copy", "fast_linear", "fast_int8")
 
 
-def span_f1(found: list[list[tuple[int, int, str]]], gold: list[list[tuple[int, int, str]]]) -> float | None:
-    """Typed, exact-span F1 of the decoder's raw spans against the corpus's (no policy, no
-    sanity filter: a comparison between decoders, not the pipeline's score)."""
-    tp = sum(len(set(map(tuple, f)) & set(map(tuple, g))) for f, g in zip(found, gold))
-    n_found, n_gold = sum(len(f) for f in found), sum(len(g) for g in gold)
-    return 2 * tp / (n_found + n_gold) if n_found + n_gold else None
-
-
 def _texts(args: dict[str, Any]) -> list[tuple[str, list[tuple[int, int, str]]]]:
     corpus = Path(args["corpus"])
     if corpus.exists():
@@ -173,7 +165,11 @@ def _worker(method: str, args: dict[str, Any], queue: Any) -> None:
     out["seconds"] = time.perf_counter() - t0
     out["docs"] = len(docs)
     if out.get("spans") is not None:
-        out["f1"] = span_f1(out.pop("spans"), [gold for _, gold in _texts(args)])
+        # The decoder's raw spans against the corpus's, typed and exact (no policy, no sanity
+        # filter): a comparison between decoders, not the pipeline's score.
+        from spacy_llmner.evaluation.ner import score_spans
+
+        out["f1"] = score_spans([gold for _, gold in _texts(args)], out.pop("spans"))["overall"]["f"]
     out["peak_mb"] = _peak_mb(device)
     out["n_params"] = n_params
     out["device"] = device

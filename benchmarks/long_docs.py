@@ -47,10 +47,6 @@ def build(corpus: Path, chars: int, sep: str = "\n\n") -> tuple[str, list[str], 
     return sep.join(pieces), pieces, gold, offsets
 
 
-def f1(found: set[Span], gold: set[Span]) -> float:
-    return 2 * len(found & gold) / (len(found) + len(gold)) if found or gold else 1.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pipeline", default="training/release/pipeline", help="a pipeline directory or released model")
@@ -60,7 +56,12 @@ def main() -> None:
     ap.add_argument("--json", dest="json_path", default=None)
     args = ap.parse_args()
 
+    from spacy_llmner.evaluation.ner import score_spans
     from spacy_llmner.pipelines import load_pipeline
+
+    def f1(found: set[Span], gold: set[Span]) -> float:
+        """Typed exact-span F1 of the whole note (one document to the scorer)."""
+        return float(score_spans([gold], [found])["overall"]["f"])
 
     nlp = load_pipeline(args.pipeline)
     task = nlp.get_pipe("llm_ner")._task
