@@ -1,4 +1,4 @@
-"""Seed 002 on CLUENER2020: score a pipeline on the dev sample, and collect the results table.
+"""The CLUENER experiment: score a pipeline on the dev sample, and collect the results table.
 
     python benchmarks/cluener.py score PIPELINE corpus/cluener/dev.spacy --name xml --output metrics/cluener/xml.json
     python benchmarks/cluener.py collect metrics/cluener --output benchmarks/results/cluener.json

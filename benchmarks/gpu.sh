@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU measurements of issue 27 in one short run (a few minutes on one H100): decode ratios
+# The GPU measurements of decoding in one short run (a few minutes on one H100): decode ratios
 # against HF generate, docs/s, FLOPs per document and the fraction of the measured bf16 matmul
 # rate, for the default base (SmolLM2-135M, or the trained pipeline where one exists) and a
 # randomly initialised 0.5B model; and hostile-input passes. JSON into benchmarks/results/.

@@ -160,9 +160,11 @@ def seeds() -> str:
     c = _load(RESULTS / "cluener.json")["ours"]
     t = _load(RESULTS / "textcat.json")["ours"]
     rows = ["| experiment | ours | baseline |", "|---|---|---|",
-            f"| seed 002, CLUENER dev F1, Gemma 3 270M + LoRA, XML tags, 300 docs | {c['xml']['strings']['overall']['f']:.2f} | "
+            "| CLUENER experiment, dev F1, Gemma 3 270M + LoRA, XML tags, 300 docs | "
+            f"{c['xml']['strings']['overall']['f']:.2f} | "
             f"spaCy CNN on all 10,748 docs: {c['spacy_full']['spans']['overall']['f']:.2f} |",
-            f"| seed 003, THUCNews accuracy, head + LoRA on Gemma 3 270M | {t['llm_head']['accuracy']:.3f} | "
+            "| text-classification study, THUCNews accuracy, head + LoRA on Gemma 3 270M | "
+            f"{t['llm_head']['accuracy']:.3f} | "
             f"spaCy bag of n-grams: {t['bow']['accuracy']:.3f} |"]
     return "\n".join(rows) + "\n"
 
@@ -172,7 +174,7 @@ def _minutes(seconds: float | None) -> str:
 
 
 def cluener() -> str:
-    """Seed 002: every CLUENER row we measured, and the seed's own."""
+    """The CLUENER experiment: every CLUENER row we measured, and the seed's own."""
     c = _load(RESULTS / "cluener.json")
     ours, curve = c["ours"], c["curve"]
     rows = ["| model, method, answer | training docs | training time | dev span P / R / F1 |", "|---|---|---|---|"]
@@ -199,9 +201,9 @@ def cluener() -> str:
 
 
 def textcat() -> str:
-    """Seed 003: every THUCNews method on the same test titles."""
+    """The text-classification study: every THUCNews method on the same test titles."""
     t = _load(RESULTS / "textcat.json")["ours"]
-    rows = ["| method (seed 003's numbering) | test titles | accuracy | macro-F1 | rare-class F1 | docs/s | training |",
+    rows = ["| method (the study's numbering) | test titles | accuracy | macro-F1 | rare-class F1 | docs/s | training |",
             "|---|---|---|---|---|---|---|"]
     for key, name in (("llm_head", "4. LLM + classification head + LoRA (`llm_textcat_head`)"),
                       ("llm_sft", "3. LoRA SFT, the LLM answers with the label"),

@@ -1,4 +1,4 @@
-"""Seed 003's demonstration retrieval: which similarity finds same-label training titles?
+"""The text-classification study's demonstration retrieval: which similarity finds same-label training titles?
 
     flock /tmp/cpu.lock python benchmarks/retrieval.py \
         corpus/textcat/thucnews/train.spacy corpus/textcat/thucnews/test.spacy \

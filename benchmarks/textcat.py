@@ -1,4 +1,4 @@
-"""Issue #17 (seed 003): score text classifiers on a DocBin, time their training, collect a table.
+"""The text-classification study: score text classifiers on a DocBin, time their training, collect a table.
 
     python benchmarks/textcat.py score PIPELINE corpus/textcat/thucnews/test.spacy --name bow \
         --output metrics/textcat/bow.json --rare science,game
@@ -34,7 +34,7 @@ from spacy_llmner.textcat.scoring import parse_rare, score_pipeline  # noqa: E40
 
 cli = typer.Typer(add_completion=False)
 
-# Seed 003 (a blog post on LLMs for Chinese text classification, 2024): its result tables are
+# The text-classification study (a blog post on LLMs for Chinese text classification, 2024): its result tables are
 # images, so no figure of it is quotable as a number; these are its stated findings (our
 # translation), with the setting each was measured in.
 SEED_FINDINGS: list[dict[str, str]] = [
@@ -130,7 +130,7 @@ def markdown_table(rows: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def seed_table() -> str:
-    lines = ["| seed 003 setting | method | finding (no numbers in the text: its tables are images) |",
+    lines = ["| study setting | method | finding (no numbers in the text: its tables are images) |",
              "| --- | --- | --- |"]
     lines += [f"| {f['setting']} | {f['method']} | {f['finding']} |" for f in SEED_FINDINGS]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Issue #17 baseline: a small pretrained encoder + linear head, fine-tuned on the CPU.
+"""Text-classification baseline: a small pretrained encoder + linear head, fine-tuned on the CPU.
 
     python benchmarks/textcat_minilm.py corpus/textcat/thucnews/train.spacy \
         corpus/textcat/thucnews/test.spacy --name minilm --output metrics/textcat/minilm.json

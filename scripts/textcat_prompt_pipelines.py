@@ -1,4 +1,4 @@
-"""Build the two prompting pipelines of the textcat-llm workflow (seed 003's methods 1 and 2).
+"""Build the two prompting pipelines of the textcat-llm workflow (the text-classification study's methods 1 and 2).
 
     python scripts/textcat_prompt_pipelines.py BASE corpus/textcat/thucnews/train.spacy training/textcat
 
