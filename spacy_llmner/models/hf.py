@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable, cast  # noqa: UP035 - spacy-llm validates with typing.Iterable
 
@@ -31,7 +31,7 @@ from .weights import (
     ADAPTER_DIR,
     BASE_DIR,
     CFG_FILE,
-    activated,
+    HoldsWeights,
     dir_from_bytes,
     dir_to_bytes,
     load_weights,
@@ -44,7 +44,7 @@ DECODING_MODES = ("constrained", "reference", "free")
 DEFAULT_CONTEXT_LENGTH = 4096
 
 
-class HFModel:
+class HFModel(HoldsWeights):
     """A causal LM that answers tagging prompts (``ty.TaggingPrompt``) with tagged text.
 
     Precision: ``dtype`` ("float32", "bfloat16", or "auto": bf16 where the hardware computes it,
@@ -156,16 +156,6 @@ class HFModel:
         )
         self._shared, self._adapter_name = loaded.shared, loaded.adapter_name
         self._tokenizer, self._model = loaded.tokenizer, loaded.model
-
-    def _activated(self) -> AbstractContextManager[Any]:
-        """With a shared base: hold it, with this model's adapter on, for the whole call."""
-        return activated(self._shared, self._adapter_name)
-
-    @property
-    def shared_base(self) -> Any:
-        """The ``shared.SharedBase`` this model runs on (None unless ``share_base``)."""
-        self.load()
-        return self._shared
 
     @property
     def tokenizer(self) -> Any:

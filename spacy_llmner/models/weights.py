@@ -5,7 +5,7 @@ any later component hold their weights the same way:
 
 - **load**: ``load_weights`` gives the tokenizer and the model, either a private copy (the
   adapter merged when asked) or the process-wide shared base (``models/shared.py``) with the
-  adapter added unmerged under its own name and switched on by ``LoadedWeights.activated``;
+  adapter added unmerged under its own name and switched on by ``activated`` (``HoldsWeights`` gives a component both);
 - **save**: ``save_weights`` copies a small local base (``files.base_is_embeddable``) and the
   adapter directory into the component's directory and writes ``cfg.json`` naming them, so
   ``spacy.load`` works on another machine; ``read_weights`` points back at those copies;
@@ -51,6 +51,28 @@ def activated(shared: Any, adapter_name: str | None) -> AbstractContextManager[A
     if shared is None:
         return nullcontext()
     return cast(AbstractContextManager[Any], shared.activate(adapter_name))
+
+
+class HoldsWeights:
+    """What every component that loads through ``load_weights`` does with what it loaded: its
+    ``load`` sets ``_shared`` and ``_adapter_name`` from ``LoadedWeights``; this class gives the
+    context that runs a call on them and the shared base (None unless ``share_base``)."""
+
+    _shared: Any = None  # shared.SharedBase when loaded with share_base
+    _adapter_name: str | None = None
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def _activated(self) -> AbstractContextManager[Any]:
+        """With a shared base: hold it, with this component's adapter on, for the whole call."""
+        return activated(self._shared, self._adapter_name)
+
+    @property
+    def shared_base(self) -> Any:
+        """The ``shared.SharedBase`` this component runs on (None unless ``share_base``)."""
+        self.load()
+        return self._shared
 
 
 def load_weights(

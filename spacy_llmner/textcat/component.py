@@ -41,7 +41,7 @@ from spacy.vocab import Vocab
 from ..errors import Errors, LLMNERError
 from ..models.files import EMBED_BASE_MAX_MB
 from ..models.meta import HeadMeta, has_lora
-from ..models.weights import ADAPTER_DIR, BASE_DIR, CFG_FILE, activated
+from ..models.weights import ADAPTER_DIR, BASE_DIR, CFG_FILE, HoldsWeights
 from .head import check_head_dir
 
 FACTORY = "llm_textcat_head"
@@ -51,7 +51,7 @@ def _bad(name: str, value: Any, hint: str) -> LLMNERError:
     return LLMNERError(Errors.E011.format(name=name, value=value, hint=hint))
 
 
-class TextCatHead(Pipe):
+class TextCatHead(HoldsWeights, Pipe):
     """Sets ``doc.cats`` from ``head(last hidden state)`` of the base LLM (+ LoRA)."""
 
     # What ``to_disk`` writes in the component's directory (``from_disk`` reads the same;
@@ -189,17 +189,6 @@ class TextCatHead(Pipe):
             head = new_head(hidden, len(self._labels))
         self._model = SequenceClassifier(backbone, head.to(device)).eval()
         self._tokenizer, self._device = loaded.tokenizer, device
-
-    def _activated(self) -> Any:
-        """With a shared base: a context holding it, with this head's adapter on (None: the base
-        alone, for a head trained without LoRA); else nothing to do."""
-        return activated(self._shared, self._adapter_name)
-
-    @property
-    def shared_base(self) -> Any:
-        """The ``shared.SharedBase`` this head runs on (None unless ``share_base``)."""
-        self.load()
-        return self._shared
 
     @property
     def context_length(self) -> int:
