@@ -82,7 +82,7 @@ def main() -> None:
     n_shards = len(list(task.generate_prompts([nlp.make_doc(text)], nlp.get_pipe("llm_ner")._model.context_length))[0][0])
     row: dict[str, Any] = {
         "pipeline": args.pipeline, "chars": len(text), "pieces": len(pieces), "shards": n_shards,
-        "max_shard_bytes": task._max_shard_bytes, "gold_entities": len(gold_set),
+        "max_shard_bytes": task.max_shard_bytes, "gold_entities": len(gold_set),
         "short_seconds": short_s, "long_seconds": long_s, "ratio_long_to_short": long_s / short_s,
         "short_f1": f1(short, gold_set), "long_f1": f1(long, gold_set),
         "agreement_f1": f1(long, short), "command": " ".join(["python", *sys.argv]), "machine": machine(),
@@ -92,11 +92,11 @@ def main() -> None:
     print(f"{f'one note, {n_shards} shards':<34}{long_s:>9.1f}{len(text) / long_s:>9.0f}{row['long_f1']:>10.3f}")
     if args.one_row_chars:
         prefix = text[: args.one_row_chars]
-        task._max_shard_bytes = 0
+        task.max_shard_bytes = 0
         t0 = time.perf_counter()
         one = nlp(prefix)
         one_s = time.perf_counter() - t0
-        task._max_shard_bytes = row["max_shard_bytes"]
+        task.max_shard_bytes = row["max_shard_bytes"]
         in_prefix = {s for s in gold_set if s[1] <= len(prefix)}
         found = {(e.start_char, e.end_char, e.label_) for e in one.ents}
         row.update(one_row_chars=len(prefix), one_row_seconds=one_s, one_row_f1=f1(found, in_prefix))

@@ -132,6 +132,14 @@ def test_the_task_cuts_a_long_note_into_shards_of_max_shard_bytes() -> None:
     assert len(list(whole)) == 1
     with pytest.raises(LLMNERError, match="E011"):
         XMLNERTask(labels="hipaa", max_shard_bytes=-1)
+    # the setting is public and checked the same way when set on a built pipeline's task
+    task = XMLNERTask(labels="hipaa")
+    task.max_shard_bytes = 0
+    [(whole, _)] = list(task.generate_prompts([doc], 32768))
+    assert len(list(whole)) == 1 and task.max_shard_bytes == 0
+    for bad in (-1, True, "1024"):
+        with pytest.raises(LLMNERError, match="E011"):
+            task.max_shard_bytes = bad  # type: ignore[assignment]
 
 
 def test_tasks_restore_their_settings_from_disk(tmp_path: Path) -> None:

@@ -57,11 +57,7 @@ class SpanTask(LabelsView, ConfigSerialized):
         drop_nonsense: bool = True,
         max_shard_bytes: int | None = MAX_SHARD_BYTES,
     ) -> None:
-        if max_shard_bytes is not None and (not isinstance(max_shard_bytes, int) or max_shard_bytes < 0):
-            raise LLMNERError(Errors.E011.format(
-                name="max_shard_bytes", value=max_shard_bytes,
-                hint="Use an int >= 0 (0 or null: the context alone limits a shard)."))
-        self._max_shard_bytes = max_shard_bytes
+        self.max_shard_bytes = max_shard_bytes
         self._template_version = self._check_template(template_version)
         get_policy(policy)  # E030 now, not at the first document
         self._policy = policy
@@ -98,6 +94,19 @@ class SpanTask(LabelsView, ConfigSerialized):
     @property
     def template_version(self) -> str:
         return self._template_version
+
+    @property
+    def max_shard_bytes(self) -> int | None:
+        """Longest text one prompt tags (0 or None: the context alone limits a shard)."""
+        return self._max_shard_bytes
+
+    @max_shard_bytes.setter
+    def max_shard_bytes(self, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise LLMNERError(Errors.E011.format(
+                name="max_shard_bytes", value=value,
+                hint="Use an int >= 0 (0 or null: the context alone limits a shard)."))
+        self._max_shard_bytes = value
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -223,5 +232,5 @@ class SpanTask(LabelsView, ConfigSerialized):
         self._policy = cfg.get("policy", self._policy)
         get_policy(self._policy)
         self._drop_nonsense = bool(cfg.get("drop_nonsense", self._drop_nonsense))
-        self._max_shard_bytes = cfg.get("max_shard_bytes", self._max_shard_bytes)
+        self.max_shard_bytes = cfg.get("max_shard_bytes", self._max_shard_bytes)
         self._messages = None
