@@ -84,6 +84,25 @@ def span_filters() -> str:
     return "\n".join(rows) + "\n"
 
 
+def base_compare() -> str:
+    """The two bases on the same data and training budget (benchmarks/base_compare.py)."""
+    path = RESULTS / "base_compare.json"
+    if not path.exists():
+        return "_Not measured._\n"
+    d = _load(path)
+    rows = ["| base | training, s/step | corpus | docs | typed F1 | PII chars P / R / F1 | docs/s |",
+            "|---|---|---|---|---|---|---|"]
+    for name, row in d.items():
+        train = row["train"]
+        step = f"{train['steps']} steps, {train['seconds_per_step']:.0f}"
+        for corpus, rep in row["scores"]["corpora"].items():
+            r = rep["rows"]["safe_harbor"]
+            rows.append(f"| {name} | {step} | {CORPUS_NAMES.get(corpus, corpus)} | {rep['docs']} | "
+                        f"{r['typed']['f']:.2f} | {_prf(r['chars'], False)} | {rep['docs_per_s']:.2f} |")
+            step = ""
+    return "\n".join(rows) + "\n"
+
+
 def main_job() -> str:
     """The main job (`spacy project run all`) from a clean clone, per machine."""
     rows = ["| CPU (2 cores) | precision | wall time, setup included | training | typed F1 | PII chars F1 |",
@@ -222,7 +241,7 @@ def textcat() -> str:
 
 RENDERERS: dict[str, Callable[[], str]] = {
     "cluener": cluener, "textcat": textcat,
-    "release": release, "span_filters": span_filters, "main_job": main_job, "presidio": presidio,
+    "release": release, "span_filters": span_filters, "base_compare": base_compare, "main_job": main_job, "presidio": presidio,
     "decode": decode, "speed": speed, "seeds": seeds,
 }
 
