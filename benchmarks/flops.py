@@ -44,8 +44,14 @@ def matmul_gflops(dtype: Any, m: int = 2048, k: int = 576, n: int = 1536, reps: 
 def model_shape(model: Any) -> dict[str, int]:
     """What FLOP counts need of a causal LM: parameters of the layers every token goes through
     (embeddings and the output head apart), widths, depth and vocabulary."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+
     cfg = model.config
     body = sum(p.numel() for n, p in model.named_parameters() if "embed" not in n and "lm_head" not in n)
+    # int8 linears (quantize = "int8") keep their weights packed outside parameters(); they do
+    # the same multiply-adds as the float layer they replace, so they count the same.
+    body += sum(m.in_features * m.out_features + (m.out_features if m.bias() is not None else 0)
+                for n, m in model.named_modules() if isinstance(m, DynamicInt8Linear) and "lm_head" not in n)
     heads = cfg.num_attention_heads
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
     return {"body_params": int(body), "hidden": int(cfg.hidden_size), "layers": int(cfg.num_hidden_layers),

@@ -156,10 +156,8 @@ def speed() -> str:
         passes = f"{r['passes'] / r['docs']:.1f}" if r.get("passes") else "–"
         f1 = f"{r['f1']:.3f}" if r.get("f1") is not None else "–"
         same = f"{r['identical_to_fast']}/{r['docs']}" if "identical_to_fast" in r else "–"
-        # int8 weights are packed outside the parameters the FLOP count reads, and int8 ops are
-        # not fp32 matmuls: no figure rather than a wrong one.
-        gflop = "–" if key == "fast_int8" else f"{r['gflop_per_doc']:.0f}"
-        share = "–" if key == "fast_int8" else f"{r['fraction_of_matmul']:.0%}"
+        gflop = f"{r['gflop_per_doc']:.0f}" if r.get("gflop_per_doc") is not None else "–"
+        share = f"{r['fraction_of_matmul']:.0%}" if r.get("fraction_of_matmul") is not None else "–"
         rows.append(f"| {label} | {r['docs'] / r['seconds']:.2f} | {passes} | {gflop} | {share} | {f1} | {same} |")
     out = "\n".join(rows) + "\n"
     if (RESULTS / "long_docs.json").exists():

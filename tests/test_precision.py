@@ -33,6 +33,25 @@ def test_int8_quantizes_the_decoder_not_the_head_and_still_copies_the_text(rando
         assert all(doc.text[e.start_char : e.end_char] == e.text for e in doc.ents)
 
 
+def test_flop_count_is_the_same_for_int8_weights(random_base: Path) -> None:
+    """benchmarks/flops.py counts the multiply-adds of int8 linears (packed outside
+    ``parameters()``) as the float layers they replace: decode.py's GFLOP/doc does not drop."""
+    import sys
+
+    from transformers import AutoModelForCausalLM
+
+    from spacy_llmner.models.precision import quantize_int8
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from flops import model_shape
+    finally:
+        sys.path.pop(0)
+    model = AutoModelForCausalLM.from_pretrained(str(random_base))
+    before = model_shape(model)
+    assert before == model_shape(quantize_int8(model)) and before["body_params"] > 0
+
+
 def test_quantize_and_dtype_are_checked_with_coded_errors(random_base: Path) -> None:
     with pytest.raises(LLMNERError, match="E011.*`quantize`"):
         HFModel(str(random_base), quantize="int4")
