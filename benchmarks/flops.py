@@ -107,13 +107,16 @@ def main() -> None:
         flops = training_flops_per_s(train, args.base)
         out["training_gflops"] = round(flops / 1e9, 1)
         out["training_fraction_of_bf16_matmul"] = round(flops / 1e9 / rates["bf16"], 3)
-        print(f"training: {flops / 1e9:.1f} GFLOP/s = {out['training_fraction_of_bf16_matmul']:.0%} of the bf16 matmul rate (lower bound)")
+        share = out["training_fraction_of_bf16_matmul"]
+        print(f"training: {flops / 1e9:.1f} GFLOP/s = {share:.0%} of the bf16 matmul rate (lower bound)")
     if args.decode:
         decode = json.loads(args.decode.read_text())
         flops = 2 * decode["n_params"] * decode["tokens_per_s"]  # the fast path's (decode.py's contract)
         out["decoding_gflops"] = round(flops / 1e9, 1)
         out["decoding_fraction_of_fp32_matmul"] = round(flops / 1e9 / rates["fp32"], 3)
-        print(f"decoding (fast path, fp32): {flops / 1e9:.1f} GFLOP/s = {out['decoding_fraction_of_fp32_matmul']:.0%} of the fp32 matmul rate (tokens written only: lower bound)")
+        share = out["decoding_fraction_of_fp32_matmul"]
+        print(f"decoding (fast path, fp32): {flops / 1e9:.1f} GFLOP/s = {share:.0%} of the fp32 matmul rate"
+              " (tokens written only: lower bound)")
     if args.json_path:
         args.json_path.write_text(json.dumps(out, indent=2) + "\n")
 

@@ -157,9 +157,8 @@ def main(
         timing = run_one(make, pool, queries, k)
         row = {**settings, **retrieval_metrics(timing.pop("neighbours"), test_gold, pool_gold, rare_labels), **timing}
         if name == "minilm":
-            from transformers import AutoTokenizer
-
             from textcat_minilm import unk_stats
+            from transformers import AutoTokenizer
 
             row["unk"] = unk_stats(AutoTokenizer.from_pretrained(minilm), pool + queries)
         rows[name] = row

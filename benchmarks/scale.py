@@ -148,7 +148,8 @@ def main(
     print(f"\n| engine | records/s ({records} records, all in) | steady records/s | fixed s | ms/record |")
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['engine']} | {r['records_per_s']} | {r['steady_records_per_s']} | {r['fixed_seconds']} | {r['ms_per_record']} |")
+        cells = (r["engine"], r["records_per_s"], r["steady_records_per_s"], r["fixed_seconds"], r["ms_per_record"])
+        print("| " + " | ".join(str(c) for c in cells) + " |")
     print(f"\nRay overhead per record (1 actor vs local): {result['ray_overhead_ms_per_record']} ms")
     print(f"\nProjection for {corpus:,} records (hours):")
     print("| docs/s per device | " + " | ".join(f"{g} devices" for g in result["projection"]["devices"]) + " |")

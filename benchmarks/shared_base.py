@@ -257,7 +257,7 @@ def _result(proc: Any, queue: Any, what: str) -> dict[str, Any]:
             return cast(dict[str, Any], queue.get(timeout=2))
         except queue_mod.Empty:
             if not proc.is_alive():
-                raise SystemExit(f"{what}: the worker exited with code {proc.exitcode} (its traceback is above)")
+                raise SystemExit(f"{what}: the worker exited with code {proc.exitcode} (its traceback is above)") from None
 
 
 def _ner_config(base: str, adapter: str) -> dict[str, Any]:

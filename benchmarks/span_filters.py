@@ -20,10 +20,16 @@ import spacy
 import typer
 
 from spacy_llmner.data import parse_label_map
-from spacy_llmner.policy import apply_policy, clean_spans
 from spacy_llmner.evaluation.ner import (
-    apply_label_map, error_kinds, keep_labels, predict, read_examples, score_chars, score_spans,
+    apply_label_map,
+    error_kinds,
+    keep_labels,
+    predict,
+    read_examples,
+    score_chars,
+    score_spans,
 )
+from spacy_llmner.policy import apply_policy, clean_spans
 from spacy_llmner.training.machine import machine
 
 

@@ -44,10 +44,12 @@ SEED_FINDINGS: list[dict[str, str]] = [
                 "following failures (wrong format, added explanations)"},
     {"setting": "CCKS 2022 task 8", "method": "demonstration order: most similar demonstration last (nearest the text)",
      "finding": "a small but nearly free improvement"},
-    {"setting": "CCKS 2022 task 8", "method": "prompt + LoRA SFT (qwen-7b-chat, qwen-14b-chat), full data vs 4,000+ MMR-selected docs",
+    {"setting": "CCKS 2022 task 8", "method": "prompt + LoRA SFT (qwen-7b-chat, qwen-14b-chat), "
+               "full data vs 4,000+ MMR-selected docs",
      "finding": "larger model better; with little labelled data SFT beats BERT, also on few-shot classes; with "
                 "ample data still below BERT; full data beats the subset overall but not always on few-shot classes"},
-    {"setting": "CCKS 2022 task 8", "method": "qwen1.5-1.8B + classification head (Qwen2ForSequenceClassification) + LoRA r32 (embeddings and head trained)",
+    {"setting": "CCKS 2022 task 8", "method": "qwen1.5-1.8B + classification head (Qwen2ForSequenceClassification) "
+               "+ LoRA r32 (embeddings and head trained)",
      "finding": "best overall F1 and best few-shot-class F1 of all methods tried"},
     {"setting": "THUCNews and Iflytek", "method": "qwen1.5-1.8B + head + LoRA vs bert-large (same general hyperparameters)",
      "finding": "the LLM with a head is better than bert-large on both ('a decent improvement'); numbers only in an "

@@ -19,12 +19,12 @@ from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
 from spacy_llmner.prompting import prompt_frame
 from spacy_llmner.prompting.frame import document_ids
-from spacy_llmner.textcat.task import TextCatTask
 from spacy_llmner.textcat.sft import (
     ClassifyConfigFile,
     build_classify_dataset,
     labels_from_data,
 )
+from spacy_llmner.textcat.task import TextCatTask
 from spacy_llmner.training.sft import IGNORE, NO_PREFIX
 
 LABELS = {"patient": "", "email": ""}
@@ -124,10 +124,10 @@ def p_correct(model: HFModel, corpus: list[Doc]) -> list[float]:
 def test_cli_run_learns_and_the_adapter_loads_through_spacy_load(tiny_models: dict[str, Any], tmp_path: Path) -> None:
     import copy
 
+    from conftest import randomize
+
     from spacy_llmner.cli import app
     from spacy_llmner.tinybase.tiny import save
-
-    from conftest import randomize
 
     # Spread-out weights: the plain tiny model's near-zero embeddings cap its logits (every
     # answer stays near uniform whatever the adapter does).

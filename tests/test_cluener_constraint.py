@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import ARCHS, randomize
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacy_llmner.decoding import Constraint, FastDecoder, Vocab, decode_reference
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
 from spacy_llmner.tagging import escape, parse, unescape
-
-from conftest import ARCHS, randomize
 
 LABELS = resolve_labels("cluener")
 NLP = spacy.blank("zh")

@@ -23,10 +23,10 @@ from spacy_llmner.data import (
     jsonl_to_docbin,
     parse_label_map,
     to_docbin,
+    vocab,
     write_corpus,
 )
 from spacy_llmner.data import identifiers as ids
-from spacy_llmner.data import vocab
 from spacy_llmner.data.blank import blank
 from spacy_llmner.data.generator import _assemble, _noisy, _pool
 from spacy_llmner.data.heldout import HELDOUT_IDS, HELDOUT_KINDS, HELDOUT_TEMPLATES, all_templates

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import spacy
 import torch
+from conftest import ARCHS, randomize
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,6 @@ from spacy_llmner.decoding import Constraint, FastDecoder, Vocab, decode_referen
 from spacy_llmner.decoding.vocab import VocabTrie
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
 from spacy_llmner.tagging import escape, parse, unescape
-
-from conftest import ARCHS, randomize
 
 LABELS = resolve_labels(["PERSON", "PHONE_NUMBER", "LOCATION", "DATE_TIME"])
 NLP = spacy.blank("en")
@@ -63,7 +62,7 @@ def _check_invariants(text: str, result: Any) -> None:
     starts = {t.idx for t in doc if not t.is_space}
     ends = {t.idx + len(t) for t in doc if not t.is_space}
     prev_end = 0
-    for s, e, label in result.spans:
+    for s, e, _label in result.spans:
         assert s in starts and e in ends and s < e and s >= prev_end, (s, e)
         assert doc.char_span(s, e, alignment_mode="strict") is not None
         prev_end = e

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 
 from spacy_llmner.data.hostile import HOSTILE_SET, plain_like
 from spacy_llmner.decoding import Constraint, FastDecoder, FastOptions, Vocab
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
 from spacy_llmner.tagging import escape
-
-from conftest import randomize
 
 LABELS = resolve_labels(["PERSON", "PHONE_NUMBER", "LOCATION", "DATE_TIME"])
 NLP = spacy.blank("en")

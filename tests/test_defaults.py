@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import spacy
-
 from conftest import random_lora, randomize
-from spacy_llmner.prompting import resolve_labels
+
 from spacy_llmner.assemble import assemble
+from spacy_llmner.prompting import resolve_labels
 
 ROOT = Path(__file__).parent.parent
 TEXTS = [

@@ -28,9 +28,9 @@ import spacy_llmner  # noqa: E402
 from spacy_llmner.cli import app  # noqa: E402
 from spacy_llmner.distributed import anonymize_dataset, evaluate_dataset  # noqa: E402
 from spacy_llmner.errors import LLMNERError  # noqa: E402
+from spacy_llmner.evaluation.ner import evaluate, read_jsonl  # noqa: E402
 from spacy_llmner.presidio import build_analyzer, hipaa_operators  # noqa: E402
 from spacy_llmner.presidio.files import anonymize_file  # noqa: E402
-from spacy_llmner.evaluation.ner import evaluate, read_jsonl  # noqa: E402
 
 CODE = str(Path(components.__file__))
 ROOT = Path(spacy_llmner.__file__).parent.parent

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from spacy.util import registry as spacy_registry
 from spacy_llm.registry import registry as llm_registry
 
@@ -20,8 +21,6 @@ from spacy_llmner.errors import LLMNERError
 from spacy_llmner.textcat.embedding import EmbeddingSimilarity, make_embedding_similarity
 from spacy_llmner.textcat.retrieval import Similarity, nearest_last
 from spacy_llmner.textcat.task import TextCatTask, make_textcat_task
-
-from conftest import randomize
 
 # Explicit registration (the entry points arrive with the next install).
 llm_registry.llm_tasks.register("spacy_llmner.TextCat.v1", func=make_textcat_task)
@@ -99,7 +98,9 @@ def test_scores_are_the_cosines_of_pooled_hidden_states(bases: dict[str, Path], 
     assert index.scores(query) == pytest.approx([float(p @ q) for p in pool], abs=1e-5)
 
 
-@pytest.mark.parametrize(("arch", "pooling"), [("qwen2", "mean"), ("llama", "mean"), ("bert", "mean"), ("qwen2", "last"), ("bert", "last")])
+@pytest.mark.parametrize(
+    ("arch", "pooling"), [("qwen2", "mean"), ("llama", "mean"), ("bert", "mean"), ("qwen2", "last"), ("bert", "last")]
+)
 def test_padding_does_not_change_an_embedding(bases: dict[str, Path], arch: str, pooling: str) -> None:
     """Texts of very different lengths in one batch (the short ones padded) against each alone."""
     sim = EmbeddingSimilarity(str(bases[arch]), batch_size=len(TEXTS), pooling=pooling)

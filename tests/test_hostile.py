@@ -5,20 +5,20 @@ or alter text)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from spacy.language import Language
 from spacy_llm.registry import registry
 
-from spacy_llmner.presidio import build_analyzer, hipaa_operators
 from spacy_llmner.presidio import anonymize as anonymize_text
+from spacy_llmner.presidio import build_analyzer, hipaa_operators
 from spacy_llmner.presidio.overlaps import resolve_overlaps
 from spacy_llmner.prompting.prompt import XMLPrompt
 from spacy_llmner.tagging import render
-
-from conftest import randomize
 
 LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION", "DATE_TIME"]
 LONG = ("Patient John Doe, DOB 03/14/1961, called 555-123-4567 about the results. " * 1400)[:100_000]

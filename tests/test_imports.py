@@ -64,8 +64,9 @@ def test_root_still_offers_the_score_helpers() -> None:
 def test_registry_module_registers_every_entry_point_name() -> None:
     """``import spacy_llmner.registry`` (a source checkout's way to register) works and covers
     every name pyproject.toml declares as an entry point, in a fresh process."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf8"))
     groups = pyproject["project"]["entry-points"]

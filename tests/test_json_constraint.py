@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import ARCHS, randomize
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacy_llmner.decoding import Vocab
-from spacy_llmner.jsonner.constraint import STRING, JSONAutomaton, JSONConstraint, JState
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.jsonner import align_strings, parse_answer, render_answer
+from spacy_llmner.jsonner.constraint import STRING, JSONAutomaton, JSONConstraint, JState
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
-
-from conftest import ARCHS, randomize
 
 LABELS = list(resolve_labels("cluener"))
 NLP = spacy.blank("zh")

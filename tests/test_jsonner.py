@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy_llm.registry import registry
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.jsonner import align_strings, parse_answer, render_answer
+from spacy_llmner.jsonner.task import JSONNERTask
 from spacy_llmner.prompting import build_messages, resolve_labels
 from spacy_llmner.prompting.prompt import XMLPrompt
-from spacy_llmner.jsonner.task import JSONNERTask
 from spacy_llmner.tasks.xmlner import XMLNERTask
-
-from conftest import randomize
 
 LABELS = ["name", "company", "address"]
 TEXT = "浙商银行企业信贷部叶老桂博士则从另一个角度对五道门槛进行了解读。叶老桂认为，对目前国内商业银行而言，"
@@ -52,7 +52,10 @@ def test_parse_reads_json_and_the_seeds_python_dicts() -> None:
         ('{"name": ["叶老桂", "张', [("name", "叶老桂")]),  # cut inside a string: that one is dropped
         ('{"name": ["叶老桂"], "company": ["浙商银行"', [("name", "叶老桂"), ("company", "浙商银行")]),
         ('{"name": ["叶老桂"] "company": ["浙商银行"]}', [("name", "叶老桂"), ("company", "浙商银行")]),  # no comma
-        ('{"name": ["叶老桂"], "person": ["x"], "company": [1, null, "浙商银行", ""]}', [("name", "叶老桂"), ("company", "浙商银行")]),
+        (
+            '{"name": ["叶老桂"], "person": ["x"], "company": [1, null, "浙商银行", ""]}',
+            [("name", "叶老桂"), ("company", "浙商银行")],
+        ),
         ('{"name": "叶老桂"}', [("name", "叶老桂")]),  # a string instead of a list
         ('叶老桂是人名', []),
         ("", []),

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from spacy.language import Language
 
 import spacy_llmner.textcat.gate  # noqa: F401 - registers the factory (the entry point comes with the install)
 from spacy_llmner.errors import LLMNERError
-
-from conftest import randomize
 
 TEXTS = [
     "My name is John Doe, and I can be contacted at 555-123-4567.",
@@ -87,7 +86,8 @@ def test_benchmark_threshold_table_counts_what_the_gate_skips() -> None:
 
     nlp = spacy.blank("en")
     gold = []
-    for text, phi, n_ents in (("Ann Lee called", True, 1), ("Bo Chen and Al Wu", True, 2), ("dose 5 mg", False, 0), ("room 4", False, 0)):
+    cases = (("Ann Lee called", True, 1), ("Bo Chen and Al Wu", True, 2), ("dose 5 mg", False, 0), ("room 4", False, 0))
+    for text, phi, n_ents in cases:
         doc = nlp(text)
         doc.cats = {"PHI": float(phi), "NO_PHI": float(not phi)}
         doc.ents = [doc.char_span(0, len(text.split()[0]) + 1 + len(text.split()[1]), label="PERSON")] if n_ents == 1 else (

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from spacy.language import Language
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.prompting.prompt import XMLPrompt
 from spacy_llmner.tasks import XMLNERTask
-
-from conftest import randomize
 
 LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION"]
 TEXTS = [

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_pipeline import TEXTS, adapter_dir, ents, make_nlp, random_base  # noqa: F401 - fixtures
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
 
-from test_pipeline import TEXTS, ents, make_nlp, random_base, adapter_dir  # noqa: F401 - fixtures
 
-
-def test_int8_quantizes_the_decoder_not_the_head_and_still_copies_the_text(random_base: Path, adapter_dir: Path) -> None:
+def test_int8_quantizes_the_decoder_not_the_head_and_still_copies_the_text(
+    random_base: Path, adapter_dir: Path  # noqa: F811 - the fixtures imported from test_pipeline
+) -> None:
     """The decoder's linear layers become int8, the output head (read row by row by the
     verifier) stays float; the answer is still the source plus tags, with the adapter merged in."""
     import torch
@@ -33,7 +34,7 @@ def test_int8_quantizes_the_decoder_not_the_head_and_still_copies_the_text(rando
         assert all(doc.text[e.start_char : e.end_char] == e.text for e in doc.ents)
 
 
-def test_flop_count_is_the_same_for_int8_weights(random_base: Path) -> None:
+def test_flop_count_is_the_same_for_int8_weights(random_base: Path) -> None:  # noqa: F811
     """benchmarks/flops.py counts the multiply-adds of int8 linears (packed outside
     ``parameters()``) as the float layers they replace: decode.py's GFLOP/doc does not drop."""
     import sys
@@ -52,7 +53,7 @@ def test_flop_count_is_the_same_for_int8_weights(random_base: Path) -> None:
     assert before == model_shape(quantize_int8(model)) and before["body_params"] > 0
 
 
-def test_quantize_and_dtype_are_checked_with_coded_errors(random_base: Path) -> None:
+def test_quantize_and_dtype_are_checked_with_coded_errors(random_base: Path) -> None:  # noqa: F811
     with pytest.raises(LLMNERError, match="E011.*`quantize`"):
         HFModel(str(random_base), quantize="int4")
     with pytest.raises(LLMNERError, match="E034"):

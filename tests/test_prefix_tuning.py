@@ -112,6 +112,7 @@ def test_assemble_decoding_choice() -> None:
     model = pipeline_config("b", "a", "cluener", template_version="json1", decoding="constrained")["model"]
     assert "decoding" not in model and model["copy_tokens"] == "any"
     assert pipeline_config("b", "a", "hipaa", template_version="v2", decoding="free")["model"]["decoding"] == "free"
-    assert pipeline_config("b", "a", "hipaa", template_version="v2", decoding="constrained")["model"]["copy_tokens"] == "canonical"
+    constrained = pipeline_config("b", "a", "hipaa", template_version="v2", decoding="constrained")
+    assert constrained["model"]["copy_tokens"] == "canonical"
     with pytest.raises(LLMNERError, match=r"\[E005\]"):
         pipeline_config("b", "a", "hipaa", decoding="greedy")

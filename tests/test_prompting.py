@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import ARCHS
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.prompting import (
@@ -18,8 +19,6 @@ from spacy_llmner.prompting import (
     resolve_labels,
 )
 from spacy_llmner.tasks.sharding import doc_budget_bytes, shard_budget, shard_doc
-
-from conftest import ARCHS
 
 # --- labels -------------------------------------------------------------------------------------
 
@@ -144,8 +143,8 @@ def test_the_task_cuts_a_long_note_into_shards_of_max_shard_bytes() -> None:
 
 def test_tasks_restore_their_settings_from_disk(tmp_path: Path) -> None:
     """What a task saves inside a pipeline comes back (tasks/serialize.py), bytes and files alike."""
-    from spacy_llmner.textcat.task import TextCatTask
     from spacy_llmner.tasks.xmlner import XMLNERTask
+    from spacy_llmner.textcat.task import TextCatTask
 
     ner = XMLNERTask(labels=["PERSON", "creative-work"], template_version="v2", max_shard_bytes=300)
     ner.to_disk(tmp_path / "ner")

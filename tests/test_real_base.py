@@ -56,8 +56,8 @@ def pipeline(real_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from spacy_llmner.prompting import resolve_labels
     from spacy_llmner.assemble import assemble
+    from spacy_llmner.prompting import resolve_labels
     from spacy_llmner.training.lora import save_adapter
 
     torch.manual_seed(0)

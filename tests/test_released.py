@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import random_lora
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.released import catalog
-
-from conftest import random_lora
 
 
 def _fake_release(root: Path, base: Path, name: str = "tiny-test") -> Path:
@@ -137,8 +136,8 @@ def test_the_released_model_tags_held_out_documents(released_nlp: Any) -> None:
     import torch
 
     from spacy_llmner.data import generate
-    from spacy_llmner.policy import apply_policy
     from spacy_llmner.evaluation.ner import score_chars, score_spans
+    from spacy_llmner.policy import apply_policy
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     docs = generate(24, seed=HELDOUT_SEED, templates="heldout")

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import random_lora, randomize
 from spacy.language import Language
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models import shared
 from spacy_llmner.models.hf import HFModel
-
-from conftest import random_lora, randomize
 
 NER_LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION"]
 CATS = ["patient", "email", "other"]

@@ -107,8 +107,8 @@ def test_pipeline_with_tag_token_adapter_round_trips_through_spacy_load(
     import spacy
     import torch
 
-    from spacy_llmner.models.tag_tokens import add_tag_tokens
     from spacy_llmner.assemble import assemble
+    from spacy_llmner.models.tag_tokens import add_tag_tokens
     from spacy_llmner.training.config import LoraSettings
     from spacy_llmner.training.lora import save_adapter, wrap
 

@@ -432,7 +432,9 @@ def test_xml_name_labels_work_end_to_end() -> None:
     text = "Watching Rick and Morty with Ann in L.A."
     spans = [(9, 23, "creative-work"), (29, 32, "person"), (36, 40, "geo.city")]
     tagged = render(text, spans)
-    assert tagged == "Watching <creative-work>Rick and Morty</creative-work> with <person>Ann</person> in <geo.city>L.A.</geo.city>"
+    assert tagged == (
+        "Watching <creative-work>Rick and Morty</creative-work> with <person>Ann</person> in <geo.city>L.A.</geo.city>"
+    )
     assert parse(tagged, text) == spans
     assert parse(tagged.replace("</person>", ""), text, ["creative-work", "person", "geo.city"])[0] == spans[0]
     labels = resolve_labels(["creative-work", "geo.city"])

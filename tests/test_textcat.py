@@ -11,21 +11,20 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import randomize
 from spacy.language import Language
 from spacy.training import Example
-from spacy_llm.registry import registry as llm_registry
 from spacy.util import registry as spacy_registry
+from spacy_llm.registry import registry as llm_registry
 
 from spacy_llmner.decoding.label_trie import LabelTrie, answer_ids
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
 from spacy_llmner.prompting import prompt_frame
-from spacy_llmner.textcat.prompts import ClassifyPrompt, build_classify_messages, resolve_classes
 from spacy_llmner.prompting.frame import document_ids
+from spacy_llmner.textcat.prompts import ClassifyPrompt, build_classify_messages, resolve_classes
 from spacy_llmner.textcat.retrieval import CharNgramTfidf, make_char_ngram_tfidf, nearest_last
 from spacy_llmner.textcat.task import TextCatTask, label_probabilities, make_textcat_task
-
-from conftest import randomize
 
 # Explicit registration (the entry points arrive with the next install).
 llm_registry.llm_tasks.register("spacy_llmner.TextCat.v1", func=make_textcat_task)

@@ -11,10 +11,10 @@ from spacy.tokens import DocBin
 
 from spacy_llmner.data.blank import blank
 from spacy_llmner.data.heldout import HELDOUT_IDS, HELDOUT_KINDS
+from spacy_llmner.errors import LLMNERError
 from spacy_llmner.textcat.scoring import cats_metrics, score_pipeline
 from spacy_llmner.textcat.synth import NO_PHI, PHI, corpus, task_labels, to_textcat_docbin
 from spacy_llmner.textcat.thucnews import convert, quotas, split_indices
-from spacy_llmner.errors import LLMNERError
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = [lab for lab in "abcd" for _ in range(60)]  # 4 balanced labels of 60

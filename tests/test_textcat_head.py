@@ -7,28 +7,28 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import spacy
+import tomllib
 import torch
 from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy.training import Example
 
 import spacy_llmner
-from spacy_llmner.textcat.component import TextCatHead  # registers llm_textcat_head
 from spacy_llmner.errors import LLMNERError
-from spacy_llmner.textcat.classifier import SequenceClassifier, batched_logits, encode, pad_batch
 from spacy_llmner.models.meta import HEAD_META, HEAD_WEIGHTS
+from spacy_llmner.textcat.calibration import expected_calibration_error, fit_temperature, nll
+from spacy_llmner.textcat.classifier import SequenceClassifier, batched_logits, encode, pad_batch
+from spacy_llmner.textcat.component import TextCatHead  # registers llm_textcat_head
 from spacy_llmner.textcat.head import new_head
 from spacy_llmner.textcat.pooling import last_token_positions, pool_last, position_ids
-from spacy_llmner.textcat.calibration import expected_calibration_error, fit_temperature, nll
+from spacy_llmner.textcat.train_head import read_cats, resolve_head_labels, targets_of
 from spacy_llmner.training.config import HeadConfigFile
 from spacy_llmner.training.neftune import neftune
-from spacy_llmner.textcat.train_head import read_cats, resolve_head_labels, targets_of
 
 CONFIG = Path(__file__).parent.parent / "configs" / "textcat_head.cfg"
 LABELS = ["clinical", "contact"]
@@ -149,7 +149,8 @@ def test_training_learns_and_calibrates(trained: dict[str, Any]) -> None:
     assert {"ece_before", "ece_after", "macro_f1", "accuracy_scaled"} <= set(dev)
     assert dev["accuracy_scaled"] == dev["accuracy"]  # scaling never changes the argmax
     # The log has steps and losses only (no text).
-    assert trained["log"][0]["step"] == 1 and all(set(r) <= {"step", "epoch", "loss", "lr", "elapsed_s", "eval_loss", "eval_accuracy"} for r in trained["log"])
+    allowed = {"step", "epoch", "loss", "lr", "elapsed_s", "eval_loss", "eval_accuracy"}
+    assert trained["log"][0]["step"] == 1 and all(set(r) <= allowed for r in trained["log"])
     files = {p.name for p in trained["adapter"].iterdir()}
     assert {HEAD_WEIGHTS, HEAD_META, "adapter_model.safetensors", "adapter_config.json"} <= files
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)

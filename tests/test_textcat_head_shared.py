@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import spacy
+from conftest import random_lora, randomize
 from spacy.language import Language
 
 import spacy_llmner.textcat.component  # noqa: F401 - registers llm_textcat_head
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models import shared
-
-from conftest import random_lora, randomize
 
 NER_LABELS = ["PERSON", "PHONE_NUMBER", "LOCATION"]
 CATS = ["clinical", "contact", "other"]
@@ -57,7 +56,9 @@ def paths(tiny_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
     }
 
 
-def make_nlp(paths: dict[str, Path], share: bool, ner: bool = True, head: str | None = "head", base: Path | None = None) -> Language:
+def make_nlp(
+    paths: dict[str, Path], share: bool, ner: bool = True, head: str | None = "head", base: Path | None = None
+) -> Language:
     nlp = spacy.blank("en")
     base = base or paths["base"]
     if ner:

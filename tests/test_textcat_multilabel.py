@@ -15,6 +15,7 @@ import spacy
 from spacy.language import Language
 from spacy.training import Example
 from spacy_llm.registry import registry as llm_registry
+from test_textcat import LABELS, TEXTS, brute_force, random_base  # noqa: F401 - random_base: a fixture
 
 from spacy_llmner.errors import LLMNERError
 from spacy_llmner.models.hf import HFModel
@@ -27,8 +28,6 @@ from spacy_llmner.textcat.prompts import (
 )
 from spacy_llmner.textcat.task import TextCatTask, make_textcat_task, yes_probability
 from spacy_llmner.ty import LabelScoringPrompt
-
-from test_textcat import LABELS, TEXTS, brute_force, random_base  # noqa: F401 - random_base: a fixture
 
 POOL = [
     {"text": "patient John Doe discharged, email him", "labels": ["patient discharged", "email"]},

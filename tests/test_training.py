@@ -245,7 +245,11 @@ def test_top_layers_adapts_only_the_top_of_the_stack(tiny_models: dict[str, Any]
         (TrainSettings, {"gradient_checkpointing": True}, "training.shared_prefix"),
         (LoraSettings, {"top_layers": -1}, "lora.top_layers"),
         (TrainSettings, {"max_batch_tokens": -5}, "training.max_batch_tokens"),
-        (LoraConfigFile, {"lora": LoraSettings(), "training": TrainSettings(), "template_version": "v9"}, "task.template_version"),
+        (
+            LoraConfigFile,
+            {"lora": LoraSettings(), "training": TrainSettings(), "template_version": "v9"},
+            "task.template_version",
+        ),
     ],
 )
 def test_invalid_settings_name_the_setting(cls: Any, kwargs: dict[str, Any], name: str) -> None:
