@@ -4,7 +4,9 @@ Every input of ``spacy_llmner.data.hostile.HOSTILE_SET`` (markup, CDATA, comment
 control bytes, ANSI escapes, injection, right-to-left, zero-width, emoji, ...) and prose of the
 same length (``plain_like``) are decoded one at a time by the fast decoder; forward passes are
 counted (deterministic: no timing), with the draft tokens accepted and why each pass ended. The
-worst ratio of hostile to plain passes is the figure the issue's target bounds (<= 2).
+worst ratio of hostile to plain passes is the figure the issue's target bounds (<= 2). Where the
+model tags entities in an input, a third twin (``plain_with``) is prose holding those same
+entities: its ratio counts what the markup costs, apart from the tags.
 
     python benchmarks/hostile.py --base assets/base --json benchmarks/results/hostile.json
     python benchmarks/hostile.py --base assets/base --draft-bytes 0      # the old draft budget
@@ -54,11 +56,12 @@ def load(base: str, lora_std: float, device: str = "cpu", adapter: str | None = 
 def measure(model: Any, tok: Any, texts: dict[str, str], labels: str = "hipaa", copy_tokens: str = "canonical",
             max_draft: int = 16, draft_bytes: int | None = None, shared_prefix: str = "auto",
             template: str = "v2") -> dict[str, Any]:
-    """Per input: passes (prefill included), output tokens, entities and pass ends, for the input
-    and for plain text of its length; and the worst ratio of their passes."""
+    """Per input: passes (prefill included), output tokens, entities and pass ends, for the input,
+    for plain text of its length and for plain text holding the entities found in it; and the
+    worst ratio of their passes."""
     import spacy
 
-    from spacy_llmner.data.hostile import plain_like
+    from spacy_llmner.data.hostile import plain_like, plain_with
     from spacy_llmner.decoding import Constraint, FastDecoder, FastOptions, Vocab
     from spacy_llmner.prompting import build_messages, document_ids, eos_ids, prompt_frame, resolve_labels
 
@@ -72,23 +75,33 @@ def measure(model: Any, tok: Any, texts: dict[str, str], labels: str = "hipaa", 
     dec = FastDecoder(model, vocab, tok, options=options)
     nlp = spacy.blank("en")
     rows: dict[str, Any] = {}
+
+    def run(t: str) -> tuple[dict[str, Any], list[str]]:
+        spans = [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]
+        cons = Constraint.build(t, list(label_set), spans, vocab.lead)
+        dec.stats.pass_ends.clear()
+        res = dec.decode(prefix, [document_ids(tok, frame, t)], [cons], batch_size=1)[0]
+        found = [t[s:e] for s, e, _ in res.spans]
+        return {
+            "passes": res.n_forward,
+            "tokens": len(res.token_ids),
+            "entities": len(res.spans),
+            "tokens_per_pass": len(res.token_ids) / max(res.n_forward - 1, 1),
+            "pass_ends": dict(dec.stats.pass_ends),
+        }, found
+
     for name, text in texts.items():
         row: dict[str, Any] = {"chars": len(text)}
-        for kind, t in (("hostile", text), ("plain", plain_like(text))):
-            spans = [(x.idx, x.idx + len(x)) for x in nlp(t) if not x.is_space]
-            cons = Constraint.build(t, list(label_set), spans, vocab.lead)
-            dec.stats.pass_ends.clear()
-            res = dec.decode(prefix, [document_ids(tok, frame, t)], [cons], batch_size=1)[0]
-            row[kind] = {
-                "passes": res.n_forward,
-                "tokens": len(res.token_ids),
-                "entities": len(res.spans),
-                "tokens_per_pass": len(res.token_ids) / max(res.n_forward - 1, 1),
-                "pass_ends": dict(dec.stats.pass_ends),
-            }
+        row["hostile"], found = run(text)
+        row["plain"], _ = run(plain_like(text))
+        # The entity-matched twin: prose holding the entities the model found in the input, so
+        # that the ratio counts the markup, not the tags (the same as plain where none is found).
+        row["matched"] = run(plain_with(text, found))[0] if found else row["plain"]
         row["ratio"] = row["hostile"]["passes"] / row["plain"]["passes"]
+        row["ratio_matched"] = row["hostile"]["passes"] / row["matched"]["passes"]
         rows[name] = row
     worst = max(rows, key=lambda n: rows[n]["ratio"])
+    worst_matched = max(rows, key=lambda n: rows[n]["ratio_matched"])
     total_h = sum(r["hostile"]["passes"] for r in rows.values())
     total_p = sum(r["plain"]["passes"] for r in rows.values())
     chars = sum(r["chars"] for r in rows.values())
@@ -96,6 +109,8 @@ def measure(model: Any, tok: Any, texts: dict[str, str], labels: str = "hipaa", 
         "inputs": rows,
         "worst": worst,
         "worst_ratio": rows[worst]["ratio"],
+        "worst_matched": worst_matched,
+        "worst_matched_ratio": rows[worst_matched]["ratio_matched"],
         "hostile_passes_per_char": total_h / chars,
         "plain_passes_per_char": total_p / chars,
         "options": {"copy_tokens": copy_tokens, "max_draft": max_draft, "draft_bytes": options.draft_bytes,
@@ -105,15 +120,19 @@ def measure(model: Any, tok: Any, texts: dict[str, str], labels: str = "hipaa", 
 
 def report(result: dict[str, Any]) -> str:
     """The table: passes and tokens per pass for each input and its plain twin, and the ratio."""
-    lines = [f"{'input':<16}{'chars':>6}{'passes':>8}{'plain':>7}{'ratio':>7}{'tok/pass':>10}{'ents':>6}  pass ends"]
+    lines = [f"{'input':<16}{'chars':>6}{'passes':>8}{'plain':>7}{'ratio':>7}{'matched':>9}{'ratio':>7}"
+             f"{'tok/pass':>10}{'ents':>6}  pass ends"]
     for name, r in result["inputs"].items():
-        h, p = r["hostile"], r["plain"]
+        h, p, m = r["hostile"], r["plain"], r.get("matched", r["plain"])
         ends = ",".join(f"{k}{v}" for k, v in sorted(h["pass_ends"].items()))
         lines.append(f"{name:<16}{r['chars']:>6}{h['passes']:>8}{p['passes']:>7}{r['ratio']:>7.2f}"
+                     f"{m['passes']:>9}{r.get('ratio_matched', r['ratio']):>7.2f}"
                      f"{h['tokens_per_pass']:>10.1f}{h['entities']:>6}  {ends}")
     lines.append(f"passes/char: hostile {result['hostile_passes_per_char']:.3f}, "
                  f"plain {result['plain_passes_per_char']:.3f}; worst ratio {result['worst_ratio']:.2f} "
-                 f"({result['worst']}); options {result['options']}")
+                 f"({result['worst']}); against entity-matched twins "
+                 f"{result.get('worst_matched_ratio', result['worst_ratio']):.2f} "
+                 f"({result.get('worst_matched', result['worst'])}); options {result['options']}")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ import pytest
 import spacy
 from conftest import randomize
 
-from spacy_llmner.data.hostile import HOSTILE_SET, plain_like
+from spacy_llmner.data.hostile import HOSTILE_SET, plain_like, plain_with
 from spacy_llmner.decoding import Constraint, FastDecoder, FastOptions, Vocab
 from spacy_llmner.prompting import build_messages, chat_frame, encode_segments, eos_ids, resolve_labels
 from spacy_llmner.tagging import escape
@@ -97,3 +97,19 @@ def test_label_tree_drafts_keep_output_and_save_passes(tiny_models: dict[str, An
     for key in ((3, 1), (len(LABELS), 2)):
         assert passes[key][1] < passes[(0, 1)][1], passes
         assert passes[key][0] < passes[(0, 1)][0], passes
+
+
+@pytest.mark.parametrize("name", ["nested_tags", "literal_tags", "json", "emoji", "cjk"])
+def test_entity_matched_twin_is_prose_of_the_length_holding_the_entities(name: str) -> None:
+    """The twin that isolates markup cost: each entity once, as a whole token run between words of
+    plain prose, and the length within a word of the input's (passes follow length)."""
+    text = HOSTILE_SET[name]
+    values = [v for v in ("Alan Turing", "12/06/1954", "555-0100", "Ann Lee", "John Doe", "张三") if v in text]
+    twin = plain_with(text, values)
+    words = twin.split(" ")
+    for value in values:
+        assert twin.count(value) == 1
+        assert value.split(" ")[0] in words  # between spaces, never glued to prose
+    assert abs(len(twin) - len(text)) <= max(len(w) for w in plain_like("x" * 300).split()) + 1
+    assert "<" not in twin and "&" not in twin
+    assert plain_with(text, []) == plain_like(text)

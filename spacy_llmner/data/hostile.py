@@ -8,6 +8,8 @@ pipeline. The decoder must copy each of them at about the cost of plain text of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 HOSTILE_SET: dict[str, str] = {
     # Markup: escaped in the target (``&lt;`` ...), so one ``<`` is four bytes to copy.
     "cdata_comment": "<![CDATA[ John Smith ]]> <!-- 555-123-4567 -->",
@@ -53,4 +55,24 @@ def plain_like(text: str) -> str:
     return (_PLAIN * (n // len(_PLAIN) + 1))[:n]
 
 
-__all__ = ["HOSTILE_SET", "plain_like"]
+def plain_with(text: str, values: Sequence[str]) -> str:
+    """Plain prose of about ``text``'s length (within a word) that holds ``values`` (the entities
+    found in ``text``), spread evenly between whole words: the twin that separates what markup
+    costs from what the entities in it cost (a tag is a decision, paid for in plain text too)."""
+    if not values:
+        return plain_like(text)
+    words, w = _PLAIN.split(), 0
+    fill = len(text) - sum(len(v) + 1 for v in values)
+    out = ""
+    for i in range(len(values) + 1):
+        # Where this gap's prose ends: an even share of the filler after the values so far.
+        target = fill * (i + 1) // (len(values) + 1) + sum(len(v) + 1 for v in values[:i])
+        while len(out) < target:
+            out += (" " if out else "") + words[w % len(words)]
+            w += 1
+        if i < len(values):
+            out += (" " if out else "") + values[i]
+    return out
+
+
+__all__ = ["HOSTILE_SET", "plain_like", "plain_with"]
