@@ -160,16 +160,43 @@ def speed() -> str:
         share = f"{r['fraction_of_matmul']:.0%}" if r.get("fraction_of_matmul") is not None else "–"
         rows.append(f"| {label} | {r['docs'] / r['seconds']:.2f} | {passes} | {gflop} | {share} | {f1} | {same} |")
     out = "\n".join(rows) + "\n"
-    if (RESULTS / "long_docs.json").exists():
-        g = _load(RESULTS / "long_docs.json")
-        out += ("\n| run | characters | seconds | typed F1 |\n|---|---|---|---|\n"
-                f"| {g['pieces']} short documents | {g['chars']:,} | {g['short_seconds']:.0f} | {g['short_f1']:.3f} |\n"
+    return out + long_docs()
+
+
+def long_docs() -> str:
+    """Long notes against the same text as short documents, one table row pair per run length."""
+    runs = sorted((_load(path) for path in RESULTS.glob("long_docs*.json")), key=lambda g: g["chars"])
+    if not runs:
+        return ""
+    out = "\n| run | characters | seconds | typed F1 | note / short documents |\n|---|---|---|---|---|\n"
+    for g in runs:
+        out += (f"| {g['pieces']} short documents | {g['chars']:,} | {g['short_seconds']:.0f} | {g['short_f1']:.3f} | |\n"
                 f"| the same text as one note ({g['shards']} shards) | {g['chars']:,} | {g['long_seconds']:.0f} | "
-                f"{g['long_f1']:.3f} |\n")
+                f"{g['long_f1']:.3f} | {g['ratio_long_to_short']:.2f}× |\n")
         if "one_row_seconds" in g:
             out += (f"| its first {g['one_row_chars']:,} characters as one shard | {g['one_row_chars']:,} | "
-                    f"{g['one_row_seconds']:.0f} | {g['one_row_f1']:.3f} |\n")
+                    f"{g['one_row_seconds']:.0f} | {g['one_row_f1']:.3f} | |\n")
     return out
+
+
+def tree_labels() -> str:
+    """Label trees against linear drafts, repeated rounds in fresh processes (the default's test)."""
+    path = RESULTS / "tree_labels_release.json"
+    if not path.exists():
+        return ""
+    d = _load(path)
+    rows = ["| decoder | seconds per round | median docs/s | passes/doc | GFLOP/doc | output = default |",
+            "|---|---|---|---|---|---|"]
+    for key, label in (("fast", "label trees (`tree_labels = 3`, the default)"),
+                       ("fast_linear", "linear drafts (`tree_labels = 0`)")):
+        r = d["rows"].get(key)
+        if r is None:
+            continue
+        rounds = ", ".join(f"{x:.1f}" for x in r["seconds_all"])
+        same = f"{r['identical_to_fast']}/{r['docs']}" if "identical_to_fast" in r else "–"
+        rows.append(f"| {label} | {rounds} | {r['docs'] / r['seconds']:.3f} | {r['passes'] / r['docs']:.1f} | "
+                    f"{r['flops'] / r['docs'] / 1e9:.0f} | {same} |")
+    return "\n".join(rows) + "\n"
 
 
 def seeds() -> str:
@@ -240,7 +267,7 @@ def textcat() -> str:
 RENDERERS: dict[str, Callable[[], str]] = {
     "cluener": cluener, "textcat": textcat,
     "release": release, "span_filters": span_filters, "base_compare": base_compare, "main_job": main_job, "presidio": presidio,
-    "decode": decode, "speed": speed, "seeds": seeds,
+    "decode": decode, "speed": speed, "tree_labels": tree_labels, "seeds": seeds,
 }
 
 
