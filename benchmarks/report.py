@@ -27,6 +27,11 @@ def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf8"))
 
 
+def _header(*columns: str) -> list[str]:
+    """A Markdown table's header and rule lines."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def _prf(d: dict[str, Any], bold: bool = True) -> str:
     f = f"**{d['f']:.2f}**" if bold else f"{d['f']:.2f}"
     return f"{d['p']:.2f} / {d['r']:.2f} / {f}"
@@ -49,8 +54,7 @@ def release() -> str:
     record = _release_record()
     if record is None:
         return "_No released model is installed._\n"
-    rows = ["| corpus | docs | typed exact-span P / R / F1 | PII characters P / R / F1 | docs/s |",
-            "|---|---|---|---|---|"]
+    rows = _header("corpus", "docs", "typed exact-span P / R / F1", "PII characters P / R / F1", "docs/s")
     filtered = record.get("span_filters", {})
     for name, corpus in filtered.items():
         row = corpus["rows"].get("safe_harbor") or corpus["rows"]["sanity"]
@@ -75,7 +79,7 @@ def span_filters() -> str:
     record = _release_record()
     if record is None or "span_filters" not in record:
         return "_Not measured._\n"
-    rows = ["| corpus | spans as decoded | + sanity | + Safe Harbor policy |", "|---|---|---|---|"]
+    rows = _header("corpus", "spans as decoded", "+ sanity", "+ Safe Harbor policy")
     for name, corpus in record["span_filters"].items():
         r = corpus["rows"]
         cells = [f"typed F1 {r[k]['typed']['f']:.3f}, chars P {r[k]['chars']['p']:.3f} R {r[k]['chars']['r']:.3f}"
@@ -90,8 +94,7 @@ def base_compare() -> str:
     if not path.exists():
         return "_Not measured._\n"
     d = _load(path)
-    rows = ["| base | training, s/step | corpus | docs | typed F1 | PII chars P / R / F1 | docs/s |",
-            "|---|---|---|---|---|---|---|"]
+    rows = _header("base", "training, s/step", "corpus", "docs", "typed F1", "PII chars P / R / F1", "docs/s")
     for name, row in d.items():
         train = row["train"]
         step = f"{train['steps']} steps, {train['seconds_per_step']:.0f}"
@@ -105,8 +108,7 @@ def base_compare() -> str:
 
 def main_job() -> str:
     """The main job (`spacy project run all`) from a clean clone, per machine."""
-    rows = ["| CPU (2 cores) | precision | wall time, setup included | training | typed F1 | PII chars F1 |",
-            "|---|---|---|---|---|---|"]
+    rows = [*_header("CPU (2 cores)", "precision", "wall time, setup included", "training", "typed F1", "PII chars F1")]
     for name, cpu in (("workflow_smollm2.json", "AVX512-BF16"), ("workflow_smollm2_avx2.json", "AVX2 only")):
         d = _load(RESULTS / name)
         test = d["test_heldout"]
@@ -119,7 +121,7 @@ def main_job() -> str:
 
 def presidio() -> str:
     """Our analyzer against Presidio's default analyzer."""
-    rows = ["| corpus | ours P / R / F1 | Presidio default P / R / F1 | docs/s ours / Presidio |", "|---|---|---|---|"]
+    rows = _header("corpus", "ours P / R / F1", "Presidio default P / R / F1", "docs/s ours / Presidio")
     for name, label in (("presidio_compare.json", "held-out test split"), ("presidio_compare_wnut17.json", "WNUT-17 dev")):
         d = _load(RESULTS / name)
         ours, theirs = d["systems"]["spacy_llmner"], d["systems"]["presidio_default"]
@@ -130,8 +132,7 @@ def presidio() -> str:
 
 def decode() -> str:
     """The copy-constrained fast path against Hugging Face generate."""
-    rows = ["| pipeline | docs/s | passes/doc | entities/doc | × generate batch 1 | × generate batched |",
-            "|---|---|---|---|---|---|"]
+    rows = _header("pipeline", "docs/s", "passes/doc", "entities/doc", "× generate batch 1", "× generate batched")
     for name, label in (("cpu_release.json", "released (SmolLM2-135M, CPU fp32)"),
                         ("cpu_smollm2.json", "main job's (SmolLM2-135M, CPU fp32)")):
         if (RESULTS / name).exists():
@@ -147,8 +148,8 @@ def speed() -> str:
     names = {"fast": "fast (default: label trees, fp32)", "fast_linear": "linear drafts (`tree_labels = 0`)",
              "fast_int8": "int8 linear layers (`quantize = \"int8\"`)", "generate_b1": "HF generate, batch 1",
              "generate_batched": "HF generate, batched"}
-    rows = ["| decoder | docs/s | passes/doc | GFLOP/doc | share of fp32 matmul rate | raw typed F1 | output = default |",
-            "|---|---|---|---|---|---|---|"]
+    rows = _header("decoder", "docs/s", "passes/doc", "GFLOP/doc", "share of fp32 matmul rate", "raw typed F1",
+                   "output = default")
     for key, label in names.items():
         r = d["rows"].get(key)
         if r is None:
@@ -185,8 +186,7 @@ def tree_labels() -> str:
     if not path.exists():
         return ""
     d = _load(path)
-    rows = ["| decoder | seconds per round | median docs/s | passes/doc | GFLOP/doc | output = default |",
-            "|---|---|---|---|---|---|"]
+    rows = _header("decoder", "seconds per round", "median docs/s", "passes/doc", "GFLOP/doc", "output = default")
     for key, label in (("fast", "label trees (`tree_labels = 3`, the default)"),
                        ("fast_linear", "linear drafts (`tree_labels = 0`)")):
         r = d["rows"].get(key)
@@ -203,7 +203,7 @@ def seeds() -> str:
     """Seeds 002 and 003: the headline rows."""
     c = _load(RESULTS / "cluener.json")["ours"]
     t = _load(RESULTS / "textcat.json")["ours"]
-    rows = ["| experiment | ours | baseline |", "|---|---|---|",
+    rows = [*_header("experiment", "ours", "baseline"),
             "| CLUENER experiment, dev F1, Gemma 3 270M + LoRA, XML tags, 300 docs | "
             f"{c['xml']['strings']['overall']['f']:.2f} | "
             f"spaCy CNN on all 10,748 docs: {c['spacy_full']['spans']['overall']['f']:.2f} |",
@@ -221,7 +221,7 @@ def cluener() -> str:
     """The CLUENER experiment: every CLUENER row we measured, and the seed's own."""
     c = _load(RESULTS / "cluener.json")
     ours, curve = c["ours"], c["curve"]
-    rows = ["| model, method, answer | training docs | training time | dev span P / R / F1 |", "|---|---|---|---|"]
+    rows = _header("model, method, answer", "training docs", "training time", "dev span P / R / F1")
 
     def row(name: str, entry: dict[str, Any], docs: Any, seconds: float | None) -> None:
         rows.append(f"| {name} | {docs} | {_minutes(seconds)} | {_prf(entry['spans']['overall'])} |")
@@ -247,8 +247,8 @@ def cluener() -> str:
 def textcat() -> str:
     """The text-classification study: every THUCNews method on the same test titles."""
     t = _load(RESULTS / "textcat.json")["ours"]
-    rows = ["| method (the study's numbering) | test titles | accuracy | macro-F1 | rare-class F1 | docs/s | training |",
-            "|---|---|---|---|---|---|---|"]
+    rows = _header("method (the study's numbering)", "test titles", "accuracy", "macro-F1", "rare-class F1", "docs/s",
+                   "training")
     for key, name in (("llm_head", "4. LLM + classification head + LoRA (`llm_textcat_head`)"),
                       ("llm_sft", "3. LoRA SFT, the LLM answers with the label"),
                       ("llm_demos10_embed", "2. prompting, 10 demonstrations retrieved by the base's embeddings"),
