@@ -123,16 +123,15 @@ def report(result: dict[str, Any]) -> str:
     lines = [f"{'input':<16}{'chars':>6}{'passes':>8}{'plain':>7}{'ratio':>7}{'matched':>9}{'ratio':>7}"
              f"{'tok/pass':>10}{'ents':>6}  pass ends"]
     for name, r in result["inputs"].items():
-        h, p, m = r["hostile"], r["plain"], r.get("matched", r["plain"])
+        h, p, m = r["hostile"], r["plain"], r["matched"]
         ends = ",".join(f"{k}{v}" for k, v in sorted(h["pass_ends"].items()))
         lines.append(f"{name:<16}{r['chars']:>6}{h['passes']:>8}{p['passes']:>7}{r['ratio']:>7.2f}"
-                     f"{m['passes']:>9}{r.get('ratio_matched', r['ratio']):>7.2f}"
+                     f"{m['passes']:>9}{r['ratio_matched']:>7.2f}"
                      f"{h['tokens_per_pass']:>10.1f}{h['entities']:>6}  {ends}")
     lines.append(f"passes/char: hostile {result['hostile_passes_per_char']:.3f}, "
                  f"plain {result['plain_passes_per_char']:.3f}; worst ratio {result['worst_ratio']:.2f} "
                  f"({result['worst']}); against entity-matched twins "
-                 f"{result.get('worst_matched_ratio', result['worst_ratio']):.2f} "
-                 f"({result.get('worst_matched', result['worst'])}); options {result['options']}")
+                 f"{result['worst_matched_ratio']:.2f} ({result['worst_matched']}); options {result['options']}")
     return "\n".join(lines)
 
 

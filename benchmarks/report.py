@@ -108,7 +108,7 @@ def base_compare() -> str:
 
 def main_job() -> str:
     """The main job (`spacy project run all`) from a clean clone, per machine."""
-    rows = [*_header("CPU (2 cores)", "precision", "wall time, setup included", "training", "typed F1", "PII chars F1")]
+    rows = _header("CPU (2 cores)", "precision", "wall time, setup included", "training", "typed F1", "PII chars F1")
     for name, cpu in (("workflow_smollm2.json", "AVX512-BF16"), ("workflow_smollm2_avx2.json", "AVX2 only")):
         d = _load(RESULTS / name)
         test = d["test_heldout"]
@@ -195,7 +195,7 @@ def tree_labels() -> str:
         rounds = ", ".join(f"{x:.1f}" for x in r["seconds_all"])
         same = f"{r['identical_to_fast']}/{r['docs']}" if "identical_to_fast" in r else "–"
         rows.append(f"| {label} | {rounds} | {r['docs'] / r['seconds']:.3f} | {r['passes'] / r['docs']:.1f} | "
-                    f"{r['flops'] / r['docs'] / 1e9:.0f} | {same} |")
+                    f"{r['gflop_per_doc']:.0f} | {same} |")
     return "\n".join(rows) + "\n"
 
 

@@ -63,15 +63,16 @@ def plain_with(text: str, values: Sequence[str]) -> str:
         return plain_like(text)
     words, w = _PLAIN.split(), 0
     fill = len(text) - sum(len(v) + 1 for v in values)
-    out = ""
+    out, placed = "", 0  # placed: characters of the values (and their spaces) written so far
     for i in range(len(values) + 1):
         # Where this gap's prose ends: an even share of the filler after the values so far.
-        target = fill * (i + 1) // (len(values) + 1) + sum(len(v) + 1 for v in values[:i])
+        target = fill * (i + 1) // (len(values) + 1) + placed
         while len(out) < target:
             out += (" " if out else "") + words[w % len(words)]
             w += 1
         if i < len(values):
             out += (" " if out else "") + values[i]
+            placed += len(values[i]) + 1
     return out
 
 
