@@ -64,6 +64,23 @@ def test_load_builds_a_lazy_pipeline_that_tags_and_round_trips(fake_release: str
     assert [(e.start_char, e.end_char) for e in built(text).ents] == [(e.start_char, e.end_char) for e in doc.ents]
 
 
+def test_a_release_over_the_size_cap_saves_without_its_base(fake_release: str, tmp_path: Path) -> None:
+    """A base over ``embed_base_max_mb`` (Gemma 3 270M's) stays out of a saved pipeline, which
+    loads it from the release's base cache, as a fresh ``load()`` does."""
+    import spacy_llmner
+    from spacy_llmner.models.weights import BASE_DIR
+
+    nlp = spacy_llmner.load(fake_release)
+    nlp.get_pipe("llm_ner")._model.embed_base_max_mb = 0
+    text = "John Doe lives in Boston."
+    expected = [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents]
+    nlp.to_disk(tmp_path / "pipe")
+    assert not list((tmp_path / "pipe").rglob(BASE_DIR))
+    again = spacy.load(tmp_path / "pipe")
+    assert Path(again.get_pipe("llm_ner")._model.name) == catalog.base_cache(catalog.get_release(fake_release))
+    assert [(e.start_char, e.end_char, e.label_) for e in again(text).ents] == expected
+
+
 def test_unknown_and_incomplete_releases_are_coded(fake_release: str) -> None:
     import spacy_llmner
 
@@ -111,6 +128,40 @@ def test_a_remote_llm_is_refused_unless_allowed() -> None:
 
 # --- the real released model, as a user gets it: offline, from the installed package ------------
 
+@pytest.mark.parametrize("name", catalog.available())
+def test_every_release_carries_the_record_of_its_run(name: str) -> None:
+    """What a user needs to trust a released model and the next engineer to reproduce it: the
+    base pinned with its licence, a training run that completed, every segment of it with its
+    machine, the loss curve to its last step, and scores on text it never trained on."""
+    from spacy_llmner.models.bases import KNOWN_BASES
+    from spacy_llmner.prompting import resolve_labels
+
+    release = catalog.get_release(name)
+    record = release.record
+    known = KNOWN_BASES[release.base_hub_id]
+    assert record["base"]["license"] == known.license and record["base"]["sha256"] == known.wheel.sha256
+    run = record["training"]
+    assert run["complete"] and run["steps"] == run["planned_steps"] > 0
+    steps = [(s["from_step"], s["to_step"]) for s in run["segments"]]
+    assert steps[0][0] == 0 and steps[-1][1] == run["steps"]
+    assert all(a[1] == b[0] for a, b in zip(steps, steps[1:])), steps  # resumed where it stopped
+    assert all(s["machine"]["cpu"]["flags"] for s in run["segments"])
+    assert record["loss_curve"][-1]["step"] == run["steps"]
+    assert record["scores"]["wnut17"]["docs"] > 0 and {"test.spacy", "clinical_style.jsonl"} <= set(record["span_filters"])
+    meta = json.loads((release.path / "spacy_llmner.json").read_text(encoding="utf8"))
+    assert resolve_labels(release.labels) == meta["labels"]  # the prompt the adapter was trained with
+    assert meta["template_version"] == release.template_version
+
+
+def _base_installed(name: str) -> bool:
+    """The release's base is in the cache already, or its wheel is installed to make it from."""
+    from spacy_llmner.models.bases import KNOWN_BASES, read_provenance, wheel_installed
+
+    release = catalog.get_release(name)
+    return read_provenance(catalog.base_cache(release)) is not None or wheel_installed(
+        KNOWN_BASES[release.base_hub_id].wheel)
+
+
 HELDOUT_SEED = 20261207  # a fixed sample of held-out-template documents, not the release's test split
 # Floors below what this sample scored with the published adapter (typed F1 0.94, PII-character
 # recall 0.99, AVX2 CPU, fp32), with room for run-to-run noise: a broken or stale adapter, a wrong
@@ -130,8 +181,27 @@ def released_nlp() -> Any:
     return spacy_llmner.load()
 
 
-def test_the_released_model_tags_held_out_documents(released_nlp: Any) -> None:
-    """Quality of the installed release on 24 documents drawn from held-out templates and kinds,
+@pytest.fixture(scope="module", params=catalog.available())
+def each_release_nlp(request: pytest.FixtureRequest) -> Any:
+    """Every installed release; one on a base whose licence asks for an opt-in install (Gemma)
+    only where its wheels are installed. The default release's base is installed by setup."""
+    import os
+
+    from spacy_llmner.models.bases import KNOWN_BASES
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import spacy_llmner
+
+    name = request.param
+    if name != catalog.DEFAULT_RELEASE and not _base_installed(name):
+        base = KNOWN_BASES[catalog.get_release(name).base_hub_id]
+        pytest.skip(f"{name} needs its base's wheels ({base.license}, opt-in): "
+                    f"python -m spacy_llmner base-wheels {base.hub_id} --install")
+    return spacy_llmner.load(name)
+
+
+def test_the_released_model_tags_held_out_documents(each_release_nlp: Any) -> None:
+    """Quality of each installed release on 24 documents drawn from held-out templates and kinds,
     scored under the Safe Harbor policy it ships with."""
     import torch
 
@@ -143,7 +213,7 @@ def test_the_released_model_tags_held_out_documents(released_nlp: Any) -> None:
     docs = generate(24, seed=HELDOUT_SEED, templates="heldout")
     texts = [d.text for d in docs]
     gold = [apply_policy(d.text, d.spans, "safe_harbor") for d in docs]
-    predicted = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in released_nlp.pipe(texts)]
+    predicted = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in each_release_nlp.pipe(texts)]
     typed = score_spans(gold, predicted)["overall"]
     chars = score_chars(texts, gold, predicted)
     assert typed["f"] >= MIN_TYPED_F1, typed

@@ -155,6 +155,13 @@ def wheel_file(source: WheelSource) -> Path | None:
     return None if source.parts else _package_file(source.module, source.filename)
 
 
+def wheel_installed(source: WheelSource) -> bool:
+    """Whether every wheel holding the GGUF is installed (found without reading or joining it)."""
+    if not source.parts:
+        return wheel_file(source) is not None
+    return all(_package_file(part.module, part.path) is not None for part in source.parts)
+
+
 @contextlib.contextmanager
 def gguf_file(source: WheelSource) -> Iterator[Path | None]:
     """The wheel's GGUF file; chunks are joined into a temporary file, removed afterwards."""

