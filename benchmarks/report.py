@@ -37,8 +37,18 @@ def _prf(d: dict[str, Any], bold: bool = True) -> str:
     return f"{d['p']:.2f} / {d['r']:.2f} / {f}"
 
 
-def _release_record() -> dict[str, Any] | None:
-    path = ROOT / "spacy_llmner" / "released" / "phi-smollm2" / "RELEASE.json"
+RELEASED = ROOT / "spacy_llmner" / "released"
+
+
+def _default_release() -> str:
+    """``DEFAULT_RELEASE`` as catalog.py spells it, read without importing the package."""
+    match = re.search(r'^DEFAULT_RELEASE = "([^"]+)"', (RELEASED / "catalog.py").read_text(encoding="utf8"), re.M)
+    assert match, "catalog.py defines DEFAULT_RELEASE"
+    return match.group(1)
+
+
+def _release_record(name: str | None = None) -> dict[str, Any] | None:
+    path = RELEASED / (name or _default_release()) / "RELEASE.json"
     return _load(path) if path.exists() else None
 
 
@@ -71,6 +81,31 @@ def release() -> str:
                 f"{record['corpus'].get('seed')}), {train.get('wall_seconds', 0) / 3600:.1f} h of CPU; "
                 f"dev loss {train.get('eval_loss', float('nan')):.3f}. Base {record['base']['hub_id']} "
                 f"({record['base'].get('license', '?')}).")
+    return "\n".join(rows) + "\n"
+
+
+def releases() -> str:
+    """Every installed release at its full budget, side by side: what the default is chosen by."""
+    names = sorted(p.parent.name for p in RELEASED.glob("*/RELEASE.json"))
+    if not names:
+        return "_No released model is installed._\n"
+    default = _default_release()
+    rows = _header("release", "base (licence)", "steps, CPU h, s/step", "dev loss", "test typed F1 / chars R",
+                   "clinical typed F1 / chars P", "WNUT-17 typed F1", "test docs/s")
+    for name in names:
+        record = _release_record(name)
+        assert record is not None
+        train, base = record["training"], record["base"]
+        test = record["span_filters"]["test.spacy"]
+        clinical = record["span_filters"]["clinical_style.jsonl"]["rows"]["safe_harbor"]
+        t = test["rows"]["safe_harbor"]
+        wnut = next(rep for key, rep in record["scores"].items() if key.startswith("wnut"))
+        label = f"`{name}`" + (" (default)" if name == default else "")
+        rows.append(f"| {label} | {base['hub_id']} ({base.get('license', '?')}) | {train['steps']}, "
+                    f"{train.get('wall_seconds', 0) / 3600:.1f}, {train['seconds_per_step']:.0f} | "
+                    f"{train['eval_loss']:.4f} | {t['typed']['f']:.2f} / {t['chars']['r']:.2f} | "
+                    f"{clinical['typed']['f']:.2f} / {clinical['chars']['p']:.2f} | {wnut['overall']['f']:.2f} | "
+                    f"{test['docs_per_s']:.2f} |")
     return "\n".join(rows) + "\n"
 
 
@@ -266,7 +301,8 @@ def textcat() -> str:
 
 RENDERERS: dict[str, Callable[[], str]] = {
     "cluener": cluener, "textcat": textcat,
-    "release": release, "span_filters": span_filters, "base_compare": base_compare, "main_job": main_job, "presidio": presidio,
+    "release": release, "releases": releases, "span_filters": span_filters, "base_compare": base_compare,
+    "main_job": main_job, "presidio": presidio,
     "decode": decode, "speed": speed, "tree_labels": tree_labels, "seeds": seeds,
 }
 
