@@ -68,10 +68,10 @@ def test_quantize_and_dtype_are_checked_with_coded_errors(random_base: Path) -> 
 def test_auto_dtype_is_bf16_only_where_the_cpu_computes_it(native: bool, monkeypatch: Any) -> None:
     import torch
 
-    from spacy_llmner.models import loading
+    from spacy_llmner.models import precision
 
-    monkeypatch.setattr(loading, "native_bf16", lambda device: native)
-    _, dtype = loading.pick_device_dtype("cpu", "auto")
+    monkeypatch.setattr(precision, "native_bf16", lambda device: native)
+    _, dtype = precision.pick_device_dtype("cpu", "auto")
     assert dtype == (torch.bfloat16 if native else torch.float32)
 
 

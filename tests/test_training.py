@@ -353,7 +353,7 @@ def test_bf16_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch, caplog:
     """A CPU without AVX512-BF16/AMX emulates bf16 ~100x slower than fp32: "auto" must not pick it."""
     import torch
 
-    from spacy_llmner.models import loading
+    from spacy_llmner.models import precision
     from spacy_llmner.training.lora import with_precision
 
     assert TrainSettings(bf16="auto").bf16 == "auto"
@@ -362,16 +362,16 @@ def test_bf16_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch, caplog:
     for native in (False, True):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda native=native: native, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
-        assert loading.native_bf16("cpu") is native
-        assert loading.use_bf16("auto", "cpu") is native
-        assert loading.use_bf16(False, "cpu") is False
+        assert precision.native_bf16("cpu") is native
+        assert precision.use_bf16("auto", "cpu") is native
+        assert precision.use_bf16(False, "cpu") is False
         if not torch.cuda.is_available():
             assert with_precision(TrainSettings(bf16="auto")).bf16 is native
     with caplog.at_level("WARNING", logger="spacy_llmner"):
-        assert loading.use_bf16(True, "cpu") is True  # native: no warning
+        assert precision.use_bf16(True, "cpu") is True  # native: no warning
         assert "W003" not in caplog.text
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
-        assert loading.use_bf16(True, "cpu") is True  # asked for: kept, with a warning
+        assert precision.use_bf16(True, "cpu") is True  # asked for: kept, with a warning
     assert "W003" in caplog.text
 
 

@@ -7,15 +7,12 @@ adapter for another base, a pickle-only checkpoint.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-from ..errors import Errors, LLMNERError, Warnings
+from ..errors import Errors, LLMNERError
 from .meta import ADAPTER_FILES, PEFT_WEIGHTS, AdapterMeta, read_adapter_meta, read_peft_config
 from .tag_tokens import restore_tag_tokens
-
-logger = logging.getLogger("spacy_llmner")
 
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
@@ -41,55 +38,6 @@ def check_adapter_dir(path: Path) -> AdapterMeta:
             raise LLMNERError(Errors.E007.format(path=path, files="adapter_model.bin"))
         raise LLMNERError(Errors.E008.format(path=path, missing=", ".join(missing)))
     return read_adapter_meta(path)
-
-
-def pick_device_dtype(device: str | None, dtype: str | None) -> tuple[Any, Any]:
-    """CUDA + bf16 when present, else CPU + fp32; both overridable. ``dtype="auto"``: bf16
-    wherever the hardware computes it, a CPU with AVX512-BF16 or AMX included (``precision.py``)."""
-    import torch
-
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if dtype == "auto":
-        from .precision import auto_dtype
-
-        dt = auto_dtype(dev)
-    elif dtype:
-        dt = getattr(torch, dtype, None)
-        if not isinstance(dt, torch.dtype):
-            raise LLMNERError(
-                Errors.E011.format(name="dtype", value=dtype, hint="Use e.g. 'float32', 'bfloat16' or 'auto'.")
-            )
-    elif dev.type == "cuda":
-        dt = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    else:
-        dt = torch.float32
-    return dev, dt
-
-
-def native_bf16(device: Any) -> bool:
-    """Whether ``device`` computes bf16 in hardware: a CUDA GPU that supports it, or a CPU with
-    AVX512-BF16 or AMX. Elsewhere torch emulates bf16 (about 100x slower than fp32 on an AVX2 CPU)."""
-    import torch
-
-    kind = torch.device(device).type
-    if kind == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if kind != "cpu":
-        return False
-    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    if any(probe is not None for probe in probes):
-        return any(bool(probe()) for probe in probes if probe is not None)
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def use_bf16(setting: bool | str, device: Any) -> bool:
-    """Resolve ``training.bf16``: ``"auto"`` is bf16 where the hardware has it (``native_bf16``);
-    an explicit ``true`` is kept, with W003 where it will be emulated."""
-    if setting == "auto":
-        return native_bf16(device)
-    if setting and not native_bf16(device):
-        logger.warning(Warnings.W003)
-    return bool(setting)
 
 
 def load_tokenizer(name: str, trust_remote_code: bool) -> Any:

@@ -51,8 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, LLMNERError
-from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer, pick_device_dtype
+from .loading import adapter_mismatch, check_adapter_dir, load_model, load_tokenizer
 from .meta import read_peft_config
+from .precision import pick_device_dtype
 
 logger = logging.getLogger("spacy_llmner")
 

@@ -90,7 +90,8 @@ def load_weights(
     (merged when ``merge``), or, with ``share_base``, the process-wide base with the adapter
     added unmerged (coded errors for adapters that cannot share: E640, E641, E642). ``quantize``
     ("int8") applies to the private copy only, after the adapter is merged."""
-    from .loading import load_model, load_tokenizer, pick_device_dtype
+    from .loading import load_model, load_tokenizer
+    from .precision import pick_device_dtype
 
     if share_base:
         from .shared import acquire_base, adapter_name_for, check_shareable

@@ -163,7 +163,7 @@ class TextCatHead(HoldsWeights, Pipe):
         base) and head (idempotent)."""
         if self.loaded:
             return
-        from ..models.loading import pick_device_dtype
+        from ..models.precision import pick_device_dtype
         from ..models.weights import load_weights
         from .classifier import SequenceClassifier, hidden_size_of
         from .head import load_head, new_head

@@ -117,7 +117,8 @@ class EmbeddingSimilarity:
         import torch
         from transformers import AutoConfig, AutoModel
 
-        from ..models.loading import check_local_weights, from_pretrained, load_tokenizer, pick_device_dtype
+        from ..models.loading import check_local_weights, from_pretrained, load_tokenizer
+        from ..models.precision import pick_device_dtype
 
         if self.device and self.device.startswith("cuda") and not torch.cuda.is_available():
             raise LLMNERError(Errors.E659.format(device=self.device, reason="this torch sees no CUDA device"))

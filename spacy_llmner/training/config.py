@@ -114,7 +114,7 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     # bf16 weights and autocast. "auto": on where the hardware computes bf16 natively (a CUDA GPU
     # with bf16, a CPU with AVX512-BF16 or AMX), float32 elsewhere: a CPU without those
-    # instructions emulates bf16 about 100x slower than float32 (models/loading.py: use_bf16).
+    # instructions emulates bf16 about 100x slower than float32 (models/precision.py: use_bf16).
     bf16: Union[bool, str] = False
     # Length-grouped batches waste less compute on padding; 0 turns grouping off.
     group_by_length: bool = True

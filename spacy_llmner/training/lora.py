@@ -67,7 +67,7 @@ def peft_config(settings: LoraSettings, model: Any = None, token_ids: list[int] 
 
 def with_precision(settings: TrainSettings) -> TrainSettings:
     """``settings`` with ``bf16`` resolved to true or false for the device training runs on."""
-    from ..models.loading import pick_device_dtype, use_bf16
+    from ..models.precision import pick_device_dtype, use_bf16
 
     device, _ = pick_device_dtype(None, None)
     return dataclasses.replace(settings, bf16=use_bf16(settings.bf16, device))
@@ -77,7 +77,8 @@ def load_base(name: str | Path, bf16: bool = False) -> tuple[Any, Any]:
     """Tokenizer and model of a hub id or local directory, loaded as inference loads them."""
     import torch
 
-    from ..models.loading import load_model, load_tokenizer, pick_device_dtype
+    from ..models.loading import load_model, load_tokenizer
+    from ..models.precision import pick_device_dtype
 
     device, _ = pick_device_dtype(None, None)
     tokenizer = load_tokenizer(str(name), trust_remote_code=False)

@@ -10,7 +10,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-# The instruction sets that decide which precision a CPU computes fast (see models/loading.py).
+# The instruction sets that decide which precision a CPU computes fast (see models/precision.py).
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_vnni")
 
 
