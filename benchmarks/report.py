@@ -168,7 +168,7 @@ def presidio() -> str:
 def decode() -> str:
     """The copy-constrained fast path against Hugging Face generate."""
     rows = _header("pipeline", "docs/s", "passes/doc", "entities/doc", "× generate batch 1", "× generate batched")
-    for name, label in (("cpu_release.json", "released (SmolLM2-135M, CPU fp32)"),
+    for name, label in (("cpu_release.json", "phi-smollm2 release (SmolLM2-135M, CPU fp32)"),
                         ("cpu_smollm2.json", "main job's (SmolLM2-135M, CPU fp32)")):
         if (RESULTS / name).exists():
             d = _load(RESULTS / name)

