@@ -86,15 +86,14 @@ def release() -> str:
 
 def releases() -> str:
     """Every installed release at its full budget, side by side: what the default is chosen by."""
-    names = sorted(p.parent.name for p in RELEASED.glob("*/RELEASE.json"))
-    if not names:
+    paths = sorted(RELEASED.glob("*/RELEASE.json"))
+    if not paths:
         return "_No released model is installed._\n"
     default = _default_release()
     rows = _header("release", "base (licence)", "steps, CPU h, s/step", "dev loss", "test typed F1 / chars R",
                    "clinical typed F1 / chars P", "WNUT-17 typed F1", "test docs/s")
-    for name in names:
-        record = _release_record(name)
-        assert record is not None
+    for path in paths:
+        name, record = path.parent.name, _load(path)
         train, base = record["training"], record["base"]
         test = record["span_filters"]["test.spacy"]
         clinical = record["span_filters"]["clinical_style.jsonl"]["rows"]["safe_harbor"]
